@@ -1,0 +1,72 @@
+"""Column types and mixins shared by the models."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp on every database (SQLite stores no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+UUID = String(36)
+
+
+def uuid_pk() -> Mapped[str]:
+    return mapped_column(UUID, primary_key=True, default=new_id)
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class Synced:
+    """A record phones copy. `seq` is stamped from the change counter on every insert and update
+    (see server/domain/changeseq.py); pull returns rows with seq above the phone's cursor."""
+
+    seq: Mapped[int] = mapped_column(BigInteger, index=True, nullable=False, default=0)
+
+
+class Versioned:
+    """An editable record: updates name the version they were made from."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # field name -> the version that last changed it, so edits to different fields merge
+    field_versions: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
+
+class PhoneCreated:
+    """Created under a client-made UUID. `origin_hash` is the canonical payload of the create, so a
+    retried create is recognised as a duplicate and a different payload under the same id is refused."""
+
+    origin_hash: Mapped[str | None] = mapped_column(String(64))

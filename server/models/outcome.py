@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UUID, PhoneCreated, Synced, Timestamps, UTCDateTime, Versioned, uuid_pk
+
+OUTCOME_STATUSES = ("active", "achieved", "paused", "retired")
+REVIEW_EVERY = ("weekly", "fortnightly", "monthly", "quarterly")
+ACTION_STATUSES = ("open", "done", "dropped")
+OWNER_KINDS = ("staff", "person", "other")
+RATED_BY = ("person", "staff", "together")
+
+
+class Outcome(Timestamps, Synced, Versioned, PhoneCreated, db.Model):
+    """A co-produced goal, in the person's own words."""
+
+    __tablename__ = "outcomes"
+    id: Mapped[str] = uuid_pk()
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True, nullable=False)
+    domain: Mapped[str] = mapped_column(String(120), nullable=False)
+    persons_words: Mapped[str] = mapped_column(Text, nullable=False)
+    indicator: Mapped[str] = mapped_column(Text, nullable=False)
+    target: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    review_every: Mapped[str] = mapped_column(String(20), nullable=False, default="monthly")
+    starts_on: Mapped[date] = mapped_column(Date, nullable=False)
+    review_by: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="active")
+    priority: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+    actions = relationship("Action", back_populates="outcome", order_by="Action.due_on", lazy="selectin")
+
+
+class Action(Timestamps, Synced, Versioned, PhoneCreated, db.Model):
+    """Who does what for an outcome."""
+
+    __tablename__ = "actions"
+    id: Mapped[str] = uuid_pk()
+    outcome_id: Mapped[str] = mapped_column(ForeignKey("outcomes.id"), index=True, nullable=False)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True, nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    owner_kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    owner_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    owner_name: Mapped[str | None] = mapped_column(String(200))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="open")
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+    outcome = relationship("Outcome", back_populates="actions")
+
+
+class Review(Timestamps, Synced, PhoneCreated, db.Model):
+    """One monthly keyworker-session rating of one outcome. Append-only."""
+
+    __tablename__ = "reviews"
+    id: Mapped[str] = uuid_pk()
+    outcome_id: Mapped[str] = mapped_column(ForeignKey("outcomes.id"), index=True, nullable=False)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True, nullable=False)
+    score: Mapped[int] = mapped_column(Integer, nullable=False)
+    rated_by: Mapped[str] = mapped_column(String(20), nullable=False)
+    happened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True, nullable=False)
+    what_changed: Mapped[str | None] = mapped_column(Text)
+    support_adjustment: Mapped[str | None] = mapped_column(Text)
+    achieved: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+    evidence = relationship("EvidenceNote", back_populates="review", order_by="EvidenceNote.created_at", lazy="selectin")
+
+
+class EvidenceNote(Timestamps, Synced, PhoneCreated, db.Model):
+    """A plain-words example ("Travelled alone to GP appointment") on a review or a person."""
+
+    __tablename__ = "evidence_notes"
+    id: Mapped[str] = uuid_pk()
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True, nullable=False)
+    review_id: Mapped[str | None] = mapped_column(ForeignKey("reviews.id"), index=True)
+    outcome_id: Mapped[str | None] = mapped_column(ForeignKey("outcomes.id"), index=True)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    happened_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+    review = relationship("Review", back_populates="evidence")

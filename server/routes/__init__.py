@@ -1,0 +1,8 @@
+"""One blueprint per resource; each is thin: parse, call the domain, dump."""
+from flask_login import current_user, login_required  # noqa: F401
+
+
+def blueprints():
+    from . import health, outcomes, people, session
+
+    return [session.blp, health.blp, people.blp, outcomes.blp]
