@@ -8,7 +8,7 @@ import logging
 from flask import Flask, jsonify, request
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from .domain.errors import DomainError
@@ -98,6 +98,14 @@ def register(app: Flask) -> None:
     def _integrity(exc: IntegrityError):
         db.session.rollback()
         return error_response(409, "This conflicts with a record that already exists.")
+
+    @app.errorhandler(DataError)
+    def _data(exc: DataError):
+        # A value the database cannot hold (too long, out of range) that validation let through:
+        # still bad input, so a 4xx, and nothing is saved. The schema should catch it by name.
+        db.session.rollback()
+        log.warning("database refused a value on %s %s: %s", request.method, request.path, exc.orig)
+        return error_response(422, "A value is too long, out of range or cannot be stored.", code="validation")
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -78,7 +78,12 @@ def outcomes_of(person: Person) -> list[Outcome]:
     """Newest quarter first; within it, active before others, priority first."""
     rows = db.session.execute(select(Outcome).where(Outcome.person_id == person.id)).scalars().all()
     order = {"active": 0, "paused": 1, "achieved": 2, "retired": 3}
-    return sorted(rows, key=lambda o: (-o.starts_on.toordinal(), order.get(o.status, 9), not o.priority, o.domain))
+
+    def key(o: Outcome):
+        year, q = quarter_of(o.starts_on)
+        return (-(year * 4 + q), order.get(o.status, 9), not o.priority, -o.starts_on.toordinal(), o.domain)
+
+    return sorted(rows, key=key)
 
 
 # ---- outcomes ----
@@ -264,13 +269,16 @@ def create_evidence(actor: User, data: dict) -> EvidenceNote:
         field = "review_id" if review else "person_id"
         raise NotFound("No such record.", fields={field: ["Not found."]}) from None
     digest = check_retry(EvidenceNote, data)
+    happened_at = data.get("happened_at") or datetime.now(timezone.utc)
+    if happened_at > datetime.now(timezone.utc) + FUTURE_GRACE:
+        raise Invalid("A note cannot be dated in the future.", fields={"happened_at": ["Cannot be more than a day in the future."]})
     note = EvidenceNote(
         id=data.get("id") or None,
         person_id=person.id,
         review_id=review.id if review else None,
         outcome_id=review.outcome_id if review else None,
         text=data["text"],
-        happened_at=data.get("happened_at") or datetime.now(timezone.utc),
+        happened_at=happened_at,
         created_by=actor.id,
         origin_hash=digest,
     )

@@ -1,0 +1,114 @@
+import { html, render, nothing } from "../../vendor/lit-html.js";
+import { app, navigate } from "../main.js";
+import * as store from "../store.js";
+import * as sync from "../sync.js";
+import { errorSummary, focusErrors, textField } from "../forms.js";
+import { SCORE_WORDS, announce, formatDate, localDateTimeValue } from "../util.js";
+
+export async function reviewFormView(main, { outcomeId }) {
+  const outcome = await store.getRecord("outcomes", outcomeId);
+  if (!outcome) {
+    render(html`<h1>Outcome not found</h1><p><a href="/">Back</a></p>`, main);
+    return;
+  }
+  const person = await store.getRecord("people", outcome.person_id);
+  const reviews = (await store.byIndex("reviews", "outcome_id", outcome.id)).sort((a, b) => a.happened_at.localeCompare(b.happened_at));
+  const state = { score: null, rated_by: "together", happened_at: localDateTimeValue(), evidence: [""], what_changed: "", support_adjustment: "", achieved: false };
+  let errors = {};
+
+  const previous = () => {
+    const at = new Date(state.happened_at).toISOString();
+    const before = reviews.filter((r) => r.happened_at < at);
+    return before.length ? before[before.length - 1] : null;
+  };
+  const dropped = () => state.score != null && previous() && state.score < previous().score;
+
+  const validate = () => {
+    const e = {};
+    if (state.score == null) e.score = ["Choose a score from 1 to 5."];
+    if (!state.happened_at) e.happened_at = ["Say when the review happened."];
+    else if (new Date(state.happened_at) > new Date(Date.now() + 86400000)) e.happened_at = ["A review cannot be dated in the future."];
+    if (!state.evidence.some((t) => t.trim())) e.evidence = ["Add at least one evidence note: what happened that shows this score?"];
+    if (dropped()) {
+      if (!state.what_changed.trim()) e.what_changed = ["The score dropped: say what changed."];
+      if (!state.support_adjustment.trim()) e.support_adjustment = ["The score dropped: say what support will change."];
+    }
+    return e;
+  };
+
+  const save = async (event) => {
+    event.preventDefault();
+    errors = validate();
+    if (Object.keys(errors).length) { draw(); focusErrors(main); return; }
+    const id = store.uuid();
+    const happenedAt = new Date(state.happened_at).toISOString();
+    const evidence = state.evidence.map((t) => t.trim()).filter(Boolean);
+    const args = {
+      id, outcome_id: outcome.id, score: state.score, rated_by: state.rated_by, happened_at: happenedAt, evidence,
+      what_changed: dropped() ? state.what_changed.trim() : null,
+      support_adjustment: dropped() ? state.support_adjustment.trim() : null,
+      achieved: state.achieved,
+    };
+    const writes = [["reviews", { ...args, person_id: outcome.person_id, evidence: evidence.map((text) => ({ text })) }]];
+    if (state.achieved) writes.push(["outcomes", { ...outcome, status: "achieved" }]);
+    await store.enqueue("review.create", args, writes);
+    app.dirtyForm = false;
+    announce("Review saved on this phone.");
+    sync.refreshCounts();
+    sync.syncNow();
+    sync.requestBackgroundSync();
+    navigate(`/people/${outcome.person_id}`);
+  };
+
+  const setScore = (n) => { state.score = n; app.dirtyForm = true; delete errors.score; draw(); };
+
+  const draw = () => {
+    const prev = previous();
+    render(html`
+      <p class="breadcrumb"><a href="/people/${outcome.person_id}">← ${person ? person.name : "Back"}</a></p>
+      <h1>Review: ${outcome.domain}</h1>
+      <blockquote class="persons-words">“${outcome.persons_words}”</blockquote>
+      <p class="muted">${prev ? `Last time (${formatDate(prev.happened_at)}): ${prev.score} — ${SCORE_WORDS[prev.score]}` : "This is the first review."}</p>
+      ${errorSummary(errors)}
+      <form @submit=${save} @input=${() => { app.dirtyForm = true; }} novalidate>
+        <fieldset class="field ${errors.score ? "has-error" : ""}" id="f-score" tabindex="-1">
+          <legend>How is it going? (1 to 5)</legend>
+          ${errors.score ? html`<p class="field-error" id="e-score">${errors.score.join(" ")}</p>` : nothing}
+          <div class="score-options">
+            ${[1, 2, 3, 4, 5].map((n) => html`
+              <label class="score-option ${state.score === n ? "chosen" : ""}">
+                <input type="radio" name="score" value=${n} .checked=${state.score === n} @change=${() => setScore(n)}>
+                <span class="score-number">${n}</span><span class="score-word">${SCORE_WORDS[n]}</span>
+              </label>`)}
+          </div>
+        </fieldset>
+        <fieldset class="field">
+          <legend>Who gave the rating?</legend>
+          <div class="inline-options">
+          ${[["person", "The person"], ["together", "Together"], ["staff", "Staff"]].map(([v, t]) => html`
+            <label class="choice"><input type="radio" name="rated_by" value=${v} .checked=${state.rated_by === v} @change=${() => { state.rated_by = v; }}> ${t}</label>`)}
+          </div>
+        </fieldset>
+        ${dropped() ? html`
+          <div class="notice warning" role="status">
+            <p>The score is lower than last time (${prev.score}). What changed, and what support will change?</p>
+          </div>
+          ${textField(state, errors, "what_changed", "What changed?", { multiline: true, required: true })}
+          ${textField(state, errors, "support_adjustment", "What support will change?", { multiline: true, required: true })}` : nothing}
+        <fieldset class="field ${errors.evidence ? "has-error" : ""}" id="f-evidence" tabindex="-1">
+          <legend>Evidence: what happened?</legend>
+          <p class="hint">Plain words, for example “Travelled alone to GP appointment”.</p>
+          ${errors.evidence ? html`<p class="field-error">${errors.evidence.join(" ")}</p>` : nothing}
+          ${state.evidence.map((text, i) => html`
+            <label class="visually-hidden" for="evidence-${i}">Evidence note ${i + 1}</label>
+            <textarea id="evidence-${i}" class="evidence-note" rows="2" .value=${text}
+              @input=${(e) => { state.evidence[i] = e.target.value; }}></textarea>`)}
+          <button type="button" class="secondary" @click=${() => { state.evidence.push(""); draw(); main.querySelector(`#evidence-${state.evidence.length - 1}`)?.focus(); }}>Add another note</button>
+        </fieldset>
+        ${textField(state, errors, "happened_at", "When was the session?", { type: "datetime-local", required: true })}
+        <div class="field"><label class="choice"><input type="checkbox" .checked=${state.achieved} @change=${(e) => { state.achieved = e.target.checked; }}> The goal has been achieved</label></div>
+        <button type="submit" class="primary">Save review</button>
+      </form>`, main);
+  };
+  draw();
+}
