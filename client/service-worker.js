@@ -29,6 +29,8 @@ const SHELL = [
   "/static/js/views/sync-queue.js",
   "/static/js/views/my-goals.js",
   "/static/js/views/not-found.js",
+  "/static/js/views/handover.js",
+  "/static/js/pictures.js",
   "/static/icons/icon.svg",
   "/static/icons/icon-192.png",
   "/static/icons/icon-512.png",

@@ -42,6 +42,7 @@ export async function route() {
     navigate("/signin", { replace: true });
     return;
   }
+  document.getElementById("boot")?.remove();
   const found = match(location.pathname) || match("/not-found");
   app.params = found.params;
   app.dirtyForm = false;

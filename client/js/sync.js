@@ -104,11 +104,30 @@ async function pull() {
   let cursor = (await store.getMeta("cursor")) || 0;
   for (let page = 0; page < 100; page += 1) {
     const reply = await get(`/api/v1/sync/pull?cursor=${encodeURIComponent(cursor)}`);
+    if (reply.reset) {
+      // The server's history does not match this copy (a restored database): start again from zero.
+      await clearRecords();
+      cursor = 0;
+      continue;
+    }
     await applyChanges(reply.changes || []);
     cursor = reply.cursor;
     await store.setMeta("cursor", cursor);
     if (!reply.more) break;
   }
+}
+
+async function clearRecords() {
+  const database = await store.db();
+  const tx = database.transaction(["outbox", ...store.RECORD_STORES], "readwrite");
+  const pendingIds = new Set((await tx.objectStore("outbox").getAll()).map((e) => e.id));
+  for (const name of store.RECORD_STORES) {
+    const os = tx.objectStore(name);
+    for (const record of await os.getAll()) {
+      if (!(record._pending && pendingIds.has(record._pending))) await os.delete(record.id);
+    }
+  }
+  await tx.done;
 }
 
 async function applyChanges(changes) {

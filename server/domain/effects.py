@@ -484,6 +484,10 @@ def _num(x: float | None, places: int = 1) -> str:
     return "–" if x is None else f"{x:.{places}f}"
 
 
+def _quarters(n: int) -> str:
+    return _weeks(13 * n)
+
+
 def _weeks(n: int) -> str:
     return f"{n} week" if n == 1 else f"{n} weeks"
 
@@ -496,13 +500,20 @@ def summarise(effect: dict, starts_on: date, name: str | None, overlapping: list
     m = effect["measures"]
     inc = m["incidents"]
     nb, na = inc["before"]["n"], inc["after"]["n"]
-    if effect["reason"] == "weeks":
-        return (
-            f"There is not enough data to judge {what} yet: {_weeks(nb)} with weekly checks before it started "
-            f"on {long_date(starts_on)} and {_weeks(na)} after; at least {MIN_WEEKS} are needed on each side."
-        )
     parts = []
-    if effect["reason"] == "no_incidents":
+    found = False
+    if effect["reason"] == "weeks":
+        if nb == 0 and na == 0:
+            parts.append(
+                f"No weekly checks were recorded in the {_weeks(effect['weeks'])} before or after {started}, "
+                "so there is not enough data to judge it from weekly figures."
+            )
+        else:
+            parts.append(
+                f"There is not enough data to judge {what} from weekly checks: {_weeks(nb)} with checks before it "
+                f"started on {long_date(starts_on)} and {_weeks(na)} after; at least {MIN_WEEKS} are needed on each side."
+            )
+    elif effect["reason"] == "no_incidents":
         parts.append(
             f"No incidents were recorded in the {_weeks(nb)} before or the {_weeks(na)} after {started}, "
             "so there is not enough data to compare incidents."
@@ -529,6 +540,7 @@ def summarise(effect: dict, starts_on: date, name: str | None, overlapping: list
         if verb == "went":
             sentence += "; the interval includes no change, so this could be chance"
         parts.append(sentence + ".")
+        found = True
     for key, label in (("engagement", "Engagement"), ("mood", "Mood")):
         s = m[key]
         if s["difference"] is None:
@@ -547,6 +559,7 @@ def summarise(effect: dict, starts_on: date, name: str | None, overlapping: list
         )
         sentence += ", which includes no change)." if verb == "went" else ")."
         parts.append(sentence)
+        found = True
     for theme in themes or []:
         b, a = theme["before"], theme["after"]
         if b["share"] is None or a["share"] is None:
@@ -554,8 +567,13 @@ def summarise(effect: dict, starts_on: date, name: str | None, overlapping: list
         label = f"“{theme['theme']['name']}”" if theme.get("theme", {}).get("name") else "a theme it answers"
         parts.append(
             f"Feedback conversations tagged {label} went from {b['tagged']} of {b['reviewed']} reviewed "
-            f"({b['share'] * 100:.0f}%) before to {a['tagged']} of {a['reviewed']} ({a['share'] * 100:.0f}%) after."
+            f"({b['share'] * 100:.0f}%) in the {_quarters(len(b['quarters']))} before to {a['tagged']} of {a['reviewed']} "
+            f"({a['share'] * 100:.0f}%) in the {_quarters(len(a['quarters']))} after."
         )
+        found = True
+    if not found:
+        # Nothing measured: say so, and make no claim (not even an association).
+        return " ".join(parts)
     if overlapping:
         named = [
             (f"“{o['description']}” on " if o.get("description") else "a change on ") + long_date(date.fromisoformat(o["starts_on"]))

@@ -186,6 +186,7 @@ STOPWORDS = frozenset(
 )
 MIN_CUE_CONVERSATIONS = 2  # a word must have appeared in at least this many conversations tagged with the theme
 MIN_CUE_SHARE = 0.5  # ... and at least this share of the earlier conversations containing it were tagged with it
+MIN_CUE_LIFT = 0.25  # ... which is at least this far above the theme's share of all earlier conversations
 
 
 def words_of(*texts: str) -> set[str]:
@@ -209,7 +210,10 @@ def suggest_themes(actor: User, feedback_id: str) -> dict:
     For each word of this conversation's answers and each theme: in how many earlier reviewed
     conversations of the organisation the word appeared (`seen`), and in how many of those the
     manager tagged the theme (`tagged`). A word is a cue for the theme when tagged >= 2 and
-    tagged/seen >= 0.5. Themes are ranked by their strongest cue, then by how many cues they have.
+    tagged/seen is at least 0.5 and at least 0.25 above the theme's share of all earlier reviewed
+    conversations (so words that are everywhere, like "carers", do not count), or when the word is
+    part of the theme's name and was in at least one conversation tagged with it. Themes are
+    ranked by their strongest cue, then by how many cues they have.
     """
     access.require_role(actor, *access.MANAGERS)
     conversation = feedback_for(actor, feedback_id)
@@ -233,20 +237,29 @@ def suggest_themes(actor: User, feedback_id: str) -> dict:
             for theme in other.themes:
                 themes[theme.id] = theme
                 tagged[(theme.id, word)] = tagged.get((theme.id, word), 0) + 1
+    overall: dict[str, int] = {}
+    for other in earlier:
+        for theme in other.themes:
+            overall[theme.id] = overall.get(theme.id, 0) + 1
     already = {t.id for t in conversation.themes}
     suggestions = []
     for theme_id, theme in themes.items():
         if theme_id in already:
             continue
+        base = overall.get(theme_id, 0) / len(earlier)
+        threshold = max(MIN_CUE_SHARE, min(0.95, base + MIN_CUE_LIFT))
+        in_name = words_of(theme.name)
         cues = []
         for word in sorted(words):
             count = tagged.get((theme_id, word), 0)
-            if count >= MIN_CUE_CONVERSATIONS and count / seen[word] >= MIN_CUE_SHARE:
-                cues.append({"word": word, "tagged": count, "seen": seen[word], "share": round(count / seen[word], 2)})
+            if not count:
+                continue
+            share = count / seen[word]
+            if (count >= MIN_CUE_CONVERSATIONS and share >= threshold) or word in in_name:
+                cues.append({"word": word, "tagged": count, "seen": seen[word], "share": round(share, 2), "in_theme_name": word in in_name})
         if not cues:
             continue
-        cues.sort(key=lambda c: (-c["share"], -c["tagged"], c["word"]))
-        best = cues[0]
+        cues.sort(key=lambda c: (not c["in_theme_name"], -c["share"], -c["tagged"], c["word"]))
         explained = "; ".join(
             f"“{c['word']}” was in {c['seen']} earlier conversation{'s' if c['seen'] != 1 else ''}, "
             f"{c['tagged']} of them tagged “{theme.name}”"
@@ -255,9 +268,11 @@ def suggest_themes(actor: User, feedback_id: str) -> dict:
         suggestions.append(
             {
                 "theme": {"id": theme.id, "name": theme.name},
-                "score": best["share"],
+                "score": max(c["share"] for c in cues),
                 "matches": cues,
-                "explanation": explained + ".",
+                "tagged_overall": overall.get(theme_id, 0),
+                "explanation": f"{explained} (of all {len(earlier)} earlier reviewed conversations, "
+                f"{overall.get(theme_id, 0)} were tagged “{theme.name}”).",
             }
         )
     suggestions.sort(key=lambda s: (-s["score"], -len(s["matches"]), -s["matches"][0]["tagged"], s["theme"]["name"].lower()))
@@ -267,8 +282,10 @@ def suggest_themes(actor: User, feedback_id: str) -> dict:
         "suggestions": suggestions,
         "method": (
             "A theme is suggested when a word in these answers appeared in at least "
-            f"{MIN_CUE_CONVERSATIONS} earlier reviewed conversations tagged with it, and at least "
-            f"{int(MIN_CUE_SHARE * 100)}% of the earlier conversations containing the word were tagged with it."
+            f"{MIN_CUE_CONVERSATIONS} earlier reviewed conversations tagged with it, and the share of earlier "
+            f"conversations containing the word that were tagged with it is at least {int(MIN_CUE_SHARE * 100)}% "
+            f"and at least {int(MIN_CUE_LIFT * 100)} points above the theme's share of all earlier reviewed "
+            "conversations; or when a word of the theme's own name appeared in a conversation tagged with it."
         ),
     }
 

@@ -259,15 +259,17 @@ def create_evidence(actor: User, data: dict) -> EvidenceNote:
         if review is None:
             raise NotFound("No such review.", fields={"review_id": ["No such review."]})
         person_id = review.person_id
-        if data.get("person_id") and data["person_id"] != person_id:
-            raise Invalid("The review belongs to someone else.", fields={"person_id": ["Does not match the review."]})
     else:
         person_id = data["person_id"]
     try:
         person = access.person_for(actor, person_id, write=True)
     except NotFound:
-        field = "review_id" if review else "person_id"
-        raise NotFound("No such record.", fields={field: ["Not found."]}) from None
+        # Out of scope reads exactly like not there at all, so ids never reveal what exists.
+        if review is not None:
+            raise NotFound("No such review.", fields={"review_id": ["No such review."]}) from None
+        raise
+    if review is not None and data.get("person_id") and data["person_id"] != review.person_id:
+        raise Invalid("The review belongs to someone else.", fields={"person_id": ["Does not match the review."]})
     digest = check_retry(EvidenceNote, data)
     happened_at = data.get("happened_at") or datetime.now(timezone.utc)
     if happened_at > datetime.now(timezone.utc) + FUTURE_GRACE:

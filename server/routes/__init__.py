@@ -3,6 +3,6 @@ from flask_login import current_user, login_required  # noqa: F401
 
 
 def blueprints():
-    from . import health, outcomes, people, session
+    from . import health, improvement, outcomes, people, session, sync
 
-    return [session.blp, health.blp, people.blp, outcomes.blp]
+    return [session.blp, health.blp, people.blp, outcomes.blp, sync.blp, *improvement.blueprints]

@@ -7,6 +7,7 @@ import { syncView } from "./sync-queue.js";
 import { signInView } from "./signin.js";
 import { myGoalsView } from "./my-goals.js";
 import { notFoundView } from "./not-found.js";
+import { handoverView } from "./handover.js";
 
 // [path pattern, view]. Every screen has a URL.
 export const routes = [
@@ -16,6 +17,7 @@ export const routes = [
   ["/people/:id/outcomes/new", outcomeFormView],
   ["/outcomes/:outcomeId/edit", outcomeFormView],
   ["/outcomes/:outcomeId/review", reviewFormView],
+  ["/outcomes/:outcomeId/handover", handoverView],
   ["/outcomes/:outcomeId/actions/new", actionFormView],
   ["/sync", syncView],
   ["/me", myGoalsView],

@@ -4,6 +4,11 @@ import * as store from "../store.js";
 import * as sync from "../sync.js";
 import { errorSummary, focusErrors, textField } from "../forms.js";
 import { SCORE_WORDS, announce, formatDate, localDateTimeValue } from "../util.js";
+import { handoverResult } from "./handover.js";
+import { SCALES } from "../pictures.js";
+
+// The form survives the hand-over: what the worker typed is kept while the person rates.
+const drafts = new Map();
 
 export async function reviewFormView(main, { outcomeId }) {
   const outcome = await store.getRecord("outcomes", outcomeId);
@@ -13,7 +18,15 @@ export async function reviewFormView(main, { outcomeId }) {
   }
   const person = await store.getRecord("people", outcome.person_id);
   const reviews = (await store.byIndex("reviews", "outcome_id", outcome.id)).sort((a, b) => a.happened_at.localeCompare(b.happened_at));
-  const state = { score: null, rated_by: "together", happened_at: localDateTimeValue(), evidence: [""], what_changed: "", support_adjustment: "", achieved: false };
+  const state = drafts.get(outcome.id) || { score: null, rated_by: "together", happened_at: localDateTimeValue(), evidence: [""], what_changed: "", support_adjustment: "", achieved: false };
+  drafts.set(outcome.id, state);
+  const handed = handoverResult.get(outcome.id);
+  if (handed) {
+    handoverResult.delete(outcome.id);
+    Object.assign(state, handed);
+    app.dirtyForm = true;
+    announce(`Rating from the hand-over: ${SCORE_WORDS[handed.score]}.`);
+  }
   let errors = {};
 
   const previous = () => {
@@ -52,6 +65,7 @@ export async function reviewFormView(main, { outcomeId }) {
     const writes = [["reviews", { ...args, person_id: outcome.person_id, evidence: evidence.map((text) => ({ text })) }]];
     if (state.achieved) writes.push(["outcomes", { ...outcome, status: "achieved" }]);
     await store.enqueue("review.create", args, writes);
+    drafts.delete(outcome.id);
     app.dirtyForm = false;
     announce("Review saved on this phone.");
     sync.refreshCounts();
@@ -71,6 +85,7 @@ export async function reviewFormView(main, { outcomeId }) {
       <p class="muted">${prev ? `Last time (${formatDate(prev.happened_at)}): ${prev.score} — ${SCORE_WORDS[prev.score]}` : "This is the first review."}</p>
       ${errorSummary(errors)}
       <form @submit=${save} @input=${() => { app.dirtyForm = true; }} novalidate>
+        <p><a class="button secondary handover-link" href="/outcomes/${outcome.id}/handover">Hand the phone to ${person ? (person.preferred_name || person.name.split(" ")[0]) : "the person"} to rate</a></p>
         <fieldset class="field ${errors.score ? "has-error" : ""}" id="f-score" tabindex="-1">
           <legend>How is it going? (1 to 5)</legend>
           ${errors.score ? html`<p class="field-error" id="e-score">${errors.score.join(" ")}</p>` : nothing}
@@ -78,7 +93,7 @@ export async function reviewFormView(main, { outcomeId }) {
             ${[1, 2, 3, 4, 5].map((n) => html`
               <label class="score-option ${state.score === n ? "chosen" : ""}">
                 <input type="radio" name="score" value=${n} .checked=${state.score === n} @change=${() => setScore(n)}>
-                <span class="score-number">${n}</span><span class="score-word">${SCORE_WORDS[n]}</span>
+                ${SCALES.progress.picture(n)}<span class="score-number">${n}</span><span class="score-word">${SCORE_WORDS[n]}</span>
               </label>`)}
           </div>
         </fieldset>

@@ -1,0 +1,201 @@
+"""Feedback and themes, co-produced changes and their effect, weekly checks and events.
+
+Thin: parse with the schemas, call server/domain/improvement.py, dump.
+"""
+from __future__ import annotations
+
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint
+
+from ..domain import improvement as domain
+from ..domain.errors import Duplicate
+from ..extensions import db
+from ..schemas.improvement import (
+    ChangeCreateSchema,
+    ChangeOut,
+    ChangeQuery,
+    EffectOut,
+    EffectQuery,
+    EventCreateSchema,
+    EventOut,
+    EventQuery,
+    FeedbackCreateSchema,
+    FeedbackOut,
+    FeedbackQuery,
+    FeedbackReviewSchema,
+    SuggestionsOut,
+    ThemeCountsOut,
+    ThemeCountsQuery,
+    ThemeListOut,
+    WeeklyCheckCreateSchema,
+    WeeklyCheckOut,
+)
+
+feedback_blp = Blueprint("feedback", __name__, url_prefix="/api/v1", description="Feedback conversations and their themes")
+changes_blp = Blueprint("changes", __name__, url_prefix="/api/v1", description="Co-produced changes and whether they made a difference")
+checks_blp = Blueprint("checks", __name__, url_prefix="/api/v1", description="Weekly checks and service events")
+
+blueprints = [feedback_blp, changes_blp, checks_blp]
+
+
+def _create(fn, data):
+    """Creates are idempotent: a retry with the same id and payload returns the record (200)."""
+    try:
+        record = fn(current_user, data)
+        status = 201
+    except Duplicate as dup:
+        record, status = dup.record, 200
+    db.session.commit()
+    return record, status
+
+
+# ---- feedback ----
+
+@feedback_blp.route("/feedback", methods=["POST"])
+@login_required
+@feedback_blp.arguments(FeedbackCreateSchema)
+@feedback_blp.response(201, FeedbackOut)
+def create_feedback(data):
+    """Record a quarterly feedback conversation: "What works well?", "What feels difficult?",
+    "What would you change?". Support workers for their caseload, managers for their services."""
+    return _create(domain.create_feedback, data)
+
+
+@feedback_blp.route("/feedback")
+@login_required
+@feedback_blp.arguments(FeedbackQuery, location="query")
+@feedback_blp.response(200, FeedbackOut(many=True))
+def list_feedback(query):
+    """Feedback conversations you can see, newest first. `status=unreviewed` is the manager's queue."""
+    return domain.list_feedback(current_user, query["service"], query["status"], query["person"], query["limit"])
+
+
+@feedback_blp.route("/feedback/<feedback_id>")
+@login_required
+@feedback_blp.response(200, FeedbackOut)
+def get_feedback(feedback_id):
+    conversation = domain.view_feedback(current_user, feedback_id)
+    db.session.commit()
+    return conversation
+
+
+@feedback_blp.route("/feedback/<feedback_id>/review", methods=["POST"])
+@login_required
+@feedback_blp.arguments(FeedbackReviewSchema)
+@feedback_blp.response(200, FeedbackOut)
+def review_feedback(data, feedback_id):
+    """Tag themes and mark the conversation reviewed (registered managers). The tags become exactly
+    `theme_ids` plus `new_themes`; a new name matching an existing theme (any case) reuses it."""
+    conversation = domain.review_feedback(current_user, feedback_id, data)
+    db.session.commit()
+    return conversation
+
+
+@feedback_blp.route("/feedback/<feedback_id>/suggested-themes")
+@login_required
+@feedback_blp.response(200, SuggestionsOut)
+def suggested_themes(feedback_id):
+    """Existing themes whose words already appeared in earlier tagged answers, with the matching
+    words and how often they were tagged (registered managers)."""
+    return domain.suggest_themes(current_user, feedback_id)
+
+
+@feedback_blp.route("/themes")
+@login_required
+@feedback_blp.response(200, ThemeListOut(many=True))
+def list_themes():
+    """Your organisation's themes, with how many conversations you can see tagged with each."""
+    return domain.list_themes(current_user)
+
+
+@feedback_blp.route("/services/<service_id>/themes")
+@login_required
+@feedback_blp.arguments(ThemeCountsQuery, location="query")
+@feedback_blp.response(200, ThemeCountsOut)
+def theme_counts(query, service_id):
+    """Theme counts per calendar quarter, oldest first, ending with the current quarter: how many
+    conversations there were, how many were reviewed, and how many were tagged with each theme."""
+    return domain.theme_counts(current_user, service_id, query["quarters"])
+
+
+# ---- changes ----
+
+@changes_blp.route("/changes", methods=["POST"])
+@login_required
+@changes_blp.arguments(ChangeCreateSchema)
+@changes_blp.response(201, ChangeOut)
+def create_change(data):
+    """Log a co-produced change (registered managers, in their services)."""
+    change, status = _create(domain.create_change, data)
+    return domain.change_view(current_user, change), status
+
+
+@changes_blp.route("/changes")
+@login_required
+@changes_blp.arguments(ChangeQuery, location="query")
+@changes_blp.response(200, ChangeOut(many=True))
+def list_changes(query):
+    """Co-produced changes, newest first. Commissioners get them anonymised: no description, no
+    names, no free text."""
+    return [domain.change_view(current_user, c) for c in domain.list_changes(current_user, query["service"])]
+
+
+@changes_blp.route("/changes/<change_id>")
+@login_required
+@changes_blp.response(200, ChangeOut)
+def get_change(change_id):
+    return domain.change_view(current_user, domain.change_for(current_user, change_id))
+
+
+@changes_blp.route("/changes/<change_id>/effect")
+@login_required
+@changes_blp.arguments(EffectQuery, location="query")
+@changes_blp.response(200, EffectOut)
+def change_effect(query, change_id):
+    """Before/after figures for a change: weekly incidents (rate ratio with a 95% CI), engagement
+    and mood (difference in means with a 95% Welch CI), other changes starting in the same window,
+    the feedback themes it answers, and a plain-English summary. Managers and senior leaders;
+    commissioners get it anonymised."""
+    return domain.change_effect(current_user, change_id, query["weeks"], query["quarters"])
+
+
+# ---- weekly checks and events ----
+
+@checks_blp.route("/checks", methods=["POST"])
+@login_required
+@checks_blp.arguments(WeeklyCheckCreateSchema)
+@checks_blp.response(201, WeeklyCheckOut)
+@checks_blp.alt_response(409, description="A check for this person and week is already recorded (names `week_of`)")
+def create_check(data):
+    """Record a weekly check. `week_of` may be any day of the week: it is stored as that week's
+    Monday. One check per person per week."""
+    return _create(domain.create_check, data)
+
+
+@checks_blp.route("/people/<person_id>/checks")
+@login_required
+@checks_blp.response(200, WeeklyCheckOut(many=True))
+def person_checks(person_id):
+    """A person's weekly checks, newest week first."""
+    rows = domain.checks_of(current_user, person_id)
+    db.session.commit()
+    return rows
+
+
+@checks_blp.route("/events", methods=["POST"])
+@login_required
+@checks_blp.arguments(EventCreateSchema)
+@checks_blp.response(201, EventOut)
+def create_event(data):
+    """Record a restrictive practice, unplanned hospital admission, community participation or employment."""
+    return _create(domain.create_event, data)
+
+
+@checks_blp.route("/people/<person_id>/events")
+@login_required
+@checks_blp.arguments(EventQuery, location="query")
+@checks_blp.response(200, EventOut(many=True))
+def person_events(query, person_id):
+    rows = domain.events_of(current_user, person_id, query["kind"])
+    db.session.commit()
+    return rows

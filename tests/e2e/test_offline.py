@@ -1,0 +1,85 @@
+"""Issue: a worker with no signal records everything on the phone, and every record reaches the
+server exactly once."""
+from sqlalchemy import func, select
+
+from server.extensions import db
+from server.models import EvidenceNote, Review
+from tests.e2e.conftest import ARGS, CHROMIUM, sign_in
+
+PEOPLE = ["Sam Taylor", "Priya Shah", "Jordan Lee"]
+
+
+def open_persistent(playwright_instance, user_data_dir):
+    return playwright_instance.chromium.launch_persistent_context(
+        str(user_data_dir), executable_path=CHROMIUM, args=ARGS, headless=True,
+        viewport={"width": 360, "height": 780}, locale="en-GB", service_workers="allow",
+    )
+
+
+def wait_for_service_worker(page):
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
+
+
+def header(page):
+    return page.locator("#sync-state")
+
+
+def record_offline_review(page, person, n):
+    page.get_by_role("link", name="Tandem").click()
+    page.get_by_role("link", name=person).click()
+    page.get_by_role("heading", name=person).wait_for()
+    page.get_by_role("link", name="Record review").first.click()
+    page.get_by_role("heading", name="Review:").wait_for()
+    page.locator(".score-option", has_text="Done it").click()
+    page.get_by_label("Evidence note 1").fill(f"Offline note {n}")
+    page.get_by_role("button", name="Save review").click()
+    page.get_by_role("heading", name=person).wait_for()
+    header(page).filter(has_text=f"{n} change{'s' if n > 1 else ''} waiting to sync").wait_for()
+
+
+def test_offline_reviews_reach_the_server_exactly_once(live, playwright_instance, tmp_path):
+    profile = tmp_path / "phone"
+    context = open_persistent(playwright_instance, profile)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, live, "worker@demo.example")
+    page.get_by_role("heading", name="My caseload").wait_for()
+    header(page).filter(has_text="All changes saved").wait_for()
+    wait_for_service_worker(page)
+    with live.app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Review))
+
+    context.set_offline(True)
+    for n in range(1, 11):
+        record_offline_review(page, PEOPLE[(n - 1) % 3], n)
+
+    # Reload with no signal: the app opens from the phone and still shows them as waiting.
+    page.reload()
+    header(page).filter(has_text="10 changes waiting to sync").wait_for()
+    page.get_by_role("link", name="10 changes waiting to sync").click()
+    page.get_by_role("heading", name="Changes on this phone").wait_for()
+    assert page.get_by_role("heading", name="Waiting to sync (10)").is_visible()
+    with live.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Review)) == before
+    assert not errors, errors
+    context.close()
+
+    # The phone is switched off and on again: same storage, still offline, then the signal comes back.
+    context = open_persistent(playwright_instance, profile)
+    context.set_offline(True)
+    page = context.pages[0] if context.pages else context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(live.url + "/")
+    header(page).filter(has_text="10 changes waiting to sync").wait_for()
+    context.set_offline(False)
+    header(page).filter(has_text="All changes saved").wait_for(timeout=30000)
+    assert not errors, errors
+
+    with live.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Review)) == before + 10
+        texts = db.session.execute(
+            select(EvidenceNote.text, func.count()).where(EvidenceNote.text.like("Offline note %")).group_by(EvidenceNote.text)
+        ).all()
+        assert sorted(texts) == sorted((f"Offline note {n}", 1) for n in range(1, 11))
+    context.close()
