@@ -14,6 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errors(app)
     register_commands(app)
+    register_scheduler(app)
     return app
 
 
@@ -62,3 +63,11 @@ def register_commands(app: Flask) -> None:
     from . import cli
 
     cli.register(app)
+
+
+def register_scheduler(app: Flask) -> None:
+    """REMINDERS_INTERVAL_MINUTES > 0 (and not TESTING): send reminders from a daemon thread, for a
+    single-host install without cron. Off by default."""
+    from .domain import reminders
+
+    app.extensions["tandem_reminders"] = reminders.start_scheduler(app)

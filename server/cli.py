@@ -14,6 +14,7 @@ from .models import ROLES, Organisation, Person, Service, User, UserService
 def register(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(users)
+    app.cli.add_command(reminders)
 
 
 @click.command("demo")
@@ -34,8 +35,20 @@ def users():
     """Manage user accounts."""
 
 
+def _email(_ctx, _param, value: str) -> str:
+    """The sign-in form only accepts a valid address, so an account under any other could never sign in."""
+    from marshmallow import ValidationError, validate
+
+    value = value.strip().lower()
+    try:
+        validate.Email()(value)
+    except ValidationError:
+        raise click.BadParameter("Not a valid email address.") from None
+    return value
+
+
 @users.command("create")
-@click.option("--email", required=True)
+@click.option("--email", required=True, callback=_email)
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--organisation", "organisation_name", help="Organisation name (created if it does not exist).")
@@ -47,7 +60,6 @@ def create_user(email, name, role, organisation_name, service_names, person_id, 
     """Add a user with a role."""
     if len(password) < 10:
         raise click.BadParameter("Use at least 10 characters.", param_hint="--password")
-    email = email.strip().lower()
     if db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none():
         raise click.ClickException(f"A user with the email {email} already exists.")
     orgs = db.session.execute(select(Organisation)).scalars().all()
@@ -83,3 +95,18 @@ def create_user(email, name, role, organisation_name, service_names, person_id, 
     audit.record(None, "create", "user", user.id, role=role, by="command line")
     db.session.commit()
     click.echo(f"Created {role} {email} in {org.name}.")
+
+
+@click.group("reminders")
+def reminders():
+    """Due and overdue reminders (push and the in-app inbox)."""
+
+
+@reminders.command("send")
+@with_appcontext
+def send_reminders():
+    """Send what is due and overdue now. Each reminder goes once per item, due date and recipient,
+    however often this runs (cron every few minutes is fine) and on however many hosts."""
+    from .domain import reminders as domain
+
+    click.echo(domain.send_reminders().line())

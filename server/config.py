@@ -44,6 +44,9 @@ DEFAULTS = {
     "PUSH_TTL_SECONDS": 36 * 60 * 60,
     "REMINDER_DUE_DAYS_BEFORE": 2,
     "REMINDER_OVERDUE_DAYS_AFTER": 3,
+    # > 0: a daemon thread in each app process runs `reminders send` this often (single-host installs
+    # without cron; see server/domain/reminders.py). 0 = off: run `flask reminders send` from cron.
+    "REMINDERS_INTERVAL_MINUTES": 0,
     "DEVELOPMENT": False,
 }
 
@@ -55,6 +58,7 @@ ENV_NAMES = [
     "VAPID_SUBJECT",
     "PUSH_ALLOWED_HOSTS",
     "RATELIMIT_STORAGE_URI",
+    "REMINDERS_INTERVAL_MINUTES",
 ]
 
 

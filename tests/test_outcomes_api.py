@@ -474,3 +474,31 @@ def test_get_one_outcome(app, org, worker):
     assert worker.get(f"/api/v1/outcomes/{uuid.uuid4()}").status_code == 404
     assert worker.get(f"/api/v1/outcomes/{uuid.uuid4()}/trajectory").status_code == 404
     assert worker.get("/api/v1/outcomes/" + "x" * 300).status_code == 404
+
+
+@pytest.mark.parametrize("field,value", [
+    ("starts_on", "0001-01-01"),
+    ("review_by", "9999-12-31"),
+    ("domain", "Buses\x00"),
+    ("persons_words", ["a", "list"]),
+    ("domain", "x" * 121),
+    ("target", "x" * 201),
+])
+def test_values_the_database_cannot_hold_are_refused_by_name(app, org, worker, field, value):
+    """Never a 500 for bad input, on SQLite or PostgreSQL: far-off dates overflow date arithmetic,
+    NUL cannot be stored in PostgreSQL text, and over-long text does not fit its column."""
+    r = worker.post("/api/v1/outcomes", json=outcome_body(org["person"], priority=True, **{field: value}))
+    assert r.status_code == 422, r.get_json()
+    assert field in r.get_json()["error"]["fields"]
+    assert counts(app)["outcomes"] == 0
+
+
+def test_far_future_dates_on_an_edit_are_refused(app, org, worker):
+    oid = factories.outcome(app, org["person"], priority=True)
+    r = worker.patch(f"/api/v1/outcomes/{oid}", json={"version": 1, "starts_on": "9999-12-20", "review_by": "9999-12-31"})
+    assert r.status_code == 422 and {"starts_on", "review_by"} <= set(r.get_json()["error"]["fields"])
+    action = worker.post("/api/v1/actions", json={"outcome_id": oid, "description": "x", "owner_kind": "person",
+                                                  "due_on": "10000-01-01"})
+    assert action.status_code == 422 and "due_on" in action.get_json()["error"]["fields"]
+    with app.app_context():
+        assert db.session.get(Outcome, oid).version == 1

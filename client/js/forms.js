@@ -43,3 +43,18 @@ export function selectField(state, errors, name, label, options, { onChange } = 
 export function focusErrors(main) {
   requestAnimationFrame(() => main.querySelector("#error-summary")?.focus());
 }
+
+// A 1–5 choice with the person's pictures (progress or mood): large targets, a word under each.
+export function pictureChoice(state, errors, name, legend, scale, onPick) {
+  return html`<fieldset class="field ${errors[name] ? "has-error" : ""}" id="f-${name}" tabindex="-1">
+    <legend>${legend}</legend>
+    ${fieldError(errors, name)}
+    <div class="score-options">
+      ${[1, 2, 3, 4, 5].map((n) => html`
+        <label class="score-option ${state[name] === n ? "chosen" : ""}">
+          <input type="radio" name=${name} value=${n} .checked=${state[name] === n} @change=${() => onPick(n)}>
+          ${scale.picture(n)}<span class="score-number">${n}</span><span class="score-word">${scale.words[n]}</span>
+        </label>`)}
+    </div>
+  </fieldset>`;
+}

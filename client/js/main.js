@@ -79,10 +79,35 @@ export function renderHeader() {
         <a class="sync-state ${s.attention ? "attention" : s.waiting ? "waiting" : "saved"}" href="/sync" id="sync-state">
           <span aria-hidden="true">${s.attention ? "⚠" : s.waiting ? "↻" : "✓"}</span>
           <span>${statusText(s)}</span>${s.offline ? html`<span class="offline-tag">Offline</span>` : ""}
-        </a>
-        <button type="button" class="link-button" @click=${signOut}>Sign out</button>` : ""}
+        </a>` : ""}
     </div>
+    ${app.user ? mainNav() : ""}
     ${updateBanner()}`, header);
+}
+
+const NAV = {
+  support_worker: [["/", "Caseload"], ["/inbox", "Inbox"]],
+  registered_manager: [["/", "People"], ["/feedback", "Feedback"], ["/changes", "Changes"], ["/overdue", "Overdue"], ["/inbox", "Inbox"]],
+  senior_leader: [["/", "People"], ["/changes", "Changes"], ["/overdue", "Overdue"], ["/inbox", "Inbox"]],
+  commissioner: [["/", "Services"]],
+  admin: [["/", "Organisation"]],
+  person: [["/me", "My goals"]],
+};
+
+function mainNav() {
+  const links = NAV[app.user.role] || [];
+  const here = location.pathname;
+  const current = (href) => (href === "/" ? here === "/" || here.startsWith("/people") : here.startsWith(href));
+  return html`<nav class="main-nav" aria-label="Main"><ul>
+    ${links.map(([href, label]) => html`<li><a href=${href} aria-current=${current(href) ? "page" : "false"}>${label}${href === "/inbox" && unread ? html` <span class="badge">${unread}<span class="visually-hidden"> unread</span></span>` : ""}</a></li>`)}
+    <li class="sign-out"><button type="button" class="link-button" @click=${signOut}>Sign out</button></li>
+  </ul></nav>`;
+}
+
+let unread = 0;
+export function setUnread(n) {
+  unread = n;
+  renderHeader();
 }
 
 export async function signIn(email, password) {

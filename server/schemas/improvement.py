@@ -124,7 +124,7 @@ class ThemeCountsQuery(StrictSchema):
     quarters = fields.Integer(load_default=4, validate=validate.Range(min=1, max=20, error="Must be 1 to 20."))
 
 
-class QuarterOut(StrictSchema):
+class ThemeQuarterOut(StrictSchema):
     quarter = fields.String()
     starts_on = fields.Date()
     ends_on = fields.Date()
@@ -142,7 +142,7 @@ class ThemeCountOut(StrictSchema):
 
 class ThemeCountsOut(StrictSchema):
     service = fields.Dict()
-    quarters = fields.List(fields.Nested(QuarterOut))
+    quarters = fields.List(fields.Nested(ThemeQuarterOut))
     themes = fields.List(fields.Nested(ThemeCountOut))
 
 
@@ -169,7 +169,7 @@ class ChangeQuery(StrictSchema):
     service = Uuid(load_default=None)
 
 
-class NamedOut(StrictSchema):
+class ChangeRefOut(StrictSchema):
     id = fields.String()
     name = fields.String()
 
@@ -188,9 +188,9 @@ class ChangeOut(StrictSchema):
     description = fields.String()
     co_produced_with = fields.String()
     person_ids = fields.List(fields.String())
-    people = fields.List(fields.Nested(NamedOut), metadata={"description": "Names you may see (a support worker: their caseload)"})
+    people = fields.List(fields.Nested(ChangeRefOut), metadata={"description": "Names you may see (a support worker: their caseload)"})
     theme_ids = fields.List(fields.String())
-    themes = fields.List(fields.Nested(NamedOut))
+    themes = fields.List(fields.Nested(ChangeRefOut))
     outcome_ids = fields.List(fields.String())
     created_by = fields.String(allow_none=True)
     created_at = fields.DateTime()

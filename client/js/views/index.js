@@ -8,6 +8,12 @@ import { signInView } from "./signin.js";
 import { myGoalsView } from "./my-goals.js";
 import { notFoundView } from "./not-found.js";
 import { handoverView } from "./handover.js";
+import { checkFormView } from "./check-form.js";
+import { feedbackFormView } from "./feedback-form.js";
+import { eventFormView } from "./event-form.js";
+import { changesView, changeFormView } from "./changes.js";
+import { changeEffectView } from "./change-effect.js";
+import { feedbackQueueView, feedbackReviewView, themeTrendView } from "./feedback.js";
 
 // [path pattern, view]. Every screen has a URL.
 export const routes = [
@@ -15,11 +21,20 @@ export const routes = [
   ["/", caseloadView],
   ["/people/:id", personView],
   ["/people/:id/outcomes/new", outcomeFormView],
+  ["/people/:id/checks/new", checkFormView],
+  ["/people/:id/feedback/new", feedbackFormView],
+  ["/people/:id/events/new", eventFormView],
   ["/outcomes/:outcomeId/edit", outcomeFormView],
   ["/outcomes/:outcomeId/review", reviewFormView],
   ["/outcomes/:outcomeId/handover", handoverView],
   ["/outcomes/:outcomeId/actions/new", actionFormView],
   ["/sync", syncView],
+  ["/changes", changesView],
+  ["/changes/new", changeFormView],
+  ["/changes/:changeId", changeEffectView],
+  ["/feedback", feedbackQueueView],
+  ["/feedback/:feedbackId", feedbackReviewView],
+  ["/services/:serviceId/themes", themeTrendView],
   ["/me", myGoalsView],
   ["/not-found", notFoundView],
 ];

@@ -26,7 +26,12 @@ export async function personView(main, { id }) {
   const draw = () => render(html`
     <p class="breadcrumb"><a href="/">← Caseload</a></p>
     <h1>${person.name}</h1>
-    <p><a class="button primary" href="/people/${id}/outcomes/new">Define a new outcome</a></p>
+    <div class="actions-row">
+      <a class="button primary" href="/people/${id}/outcomes/new">Define a new outcome</a>
+      ${person.weekly_checks ? html`<a class="button secondary" href="/people/${id}/checks/new">Weekly check</a>` : nothing}
+      <a class="button secondary" href="/people/${id}/feedback/new">Feedback conversation</a>
+      <a class="button secondary" href="/people/${id}/events/new">Log an event</a>
+    </div>
     ${outcomes.length ? "" : html`<p>No outcomes yet. Define the first one with ${person.preferred_name || person.name}, in their own words.</p>`}
     ${outcomes.map((o) => outcomeSection(o))}`, main);
 

@@ -2,7 +2,7 @@ import { html, render, nothing } from "../../vendor/lit-html.js";
 import { app, navigate } from "../main.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
-import { errorSummary, focusErrors, textField } from "../forms.js";
+import { errorSummary, focusErrors, pictureChoice, textField } from "../forms.js";
 import { SCORE_WORDS, announce, formatDate, localDateTimeValue } from "../util.js";
 import { handoverResult } from "./handover.js";
 import { SCALES } from "../pictures.js";
@@ -86,17 +86,7 @@ export async function reviewFormView(main, { outcomeId }) {
       ${errorSummary(errors)}
       <form @submit=${save} @input=${() => { app.dirtyForm = true; }} novalidate>
         <p><a class="button secondary handover-link" href="/outcomes/${outcome.id}/handover">Hand the phone to ${person ? (person.preferred_name || person.name.split(" ")[0]) : "the person"} to rate</a></p>
-        <fieldset class="field ${errors.score ? "has-error" : ""}" id="f-score" tabindex="-1">
-          <legend>How is it going? (1 to 5)</legend>
-          ${errors.score ? html`<p class="field-error" id="e-score">${errors.score.join(" ")}</p>` : nothing}
-          <div class="score-options">
-            ${[1, 2, 3, 4, 5].map((n) => html`
-              <label class="score-option ${state.score === n ? "chosen" : ""}">
-                <input type="radio" name="score" value=${n} .checked=${state.score === n} @change=${() => setScore(n)}>
-                ${SCALES.progress.picture(n)}<span class="score-number">${n}</span><span class="score-word">${SCORE_WORDS[n]}</span>
-              </label>`)}
-          </div>
-        </fieldset>
+        ${pictureChoice(state, errors, "score", "How is it going? (1 to 5)", SCALES.progress, setScore)}
         <fieldset class="field">
           <legend>Who gave the rating?</legend>
           <div class="inline-options">
