@@ -37,6 +37,9 @@ const SHELL = [
   "/static/js/views/changes.js",
   "/static/js/views/change-effect.js",
   "/static/js/views/feedback.js",
+  "/static/js/views/inbox.js",
+  "/static/js/views/services.js",
+  "/static/js/views/admin.js",
   "/static/icons/icon.svg",
   "/static/icons/icon-192.png",
   "/static/icons/icon-512.png",
@@ -130,6 +133,23 @@ self.addEventListener("push", (event) => {
     tag: data.tag || "tandem",
     data: { url: data.url || "/inbox" },
   }));
+});
+
+// The push service rotated the subscription: subscribe again with the same key and tell the server.
+self.addEventListener("pushsubscriptionchange", (event) => {
+  event.waitUntil((async () => {
+    const old = event.oldSubscription;
+    const key = old?.options?.applicationServerKey;
+    if (!key) return;
+    const fresh = event.newSubscription || await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+    const session = await fetch("/api/v1/session", { credentials: "same-origin" }).then((r) => r.json());
+    if (!session.user) return;
+    await fetch("/api/v1/push/subscriptions", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": session.csrf_token },
+      body: JSON.stringify(fresh.toJSON()),
+    });
+  })());
 });
 
 self.addEventListener("notificationclick", (event) => {

@@ -46,11 +46,12 @@ def register_security(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .extensions import api
-    from .routes import blueprints, client
+    from .routes import blueprints, client, reports
 
     for blp in blueprints():
         api.register_blueprint(blp)
     app.register_blueprint(client.bp)
+    app.register_blueprint(reports.bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.models import Action, AuthSession, EvidenceNote, Outcome, Person, Review, User
 from tests import factories
+from tests.conftest import Api, make_app
 
 ROLES = ("support_worker", "registered_manager", "senior_leader", "commissioner", "admin", "person")
 NO_NAMED_RECORDS = {"commissioner", "admin"}
@@ -321,7 +322,20 @@ def test_an_inactive_account_cannot_sign_in(app, anon):
     assert r.status_code == 401 and r.get_json()["error"]["code"] == "bad_credentials"
 
 
-def test_repeated_failures_from_one_address_are_rate_limited(app, anon):
+@pytest.fixture
+def limited(tmp_path):
+    """An app with rate limiting switched on explicitly: the limiter is one object shared by every app
+    in the process, and an app made with RATELIMIT_ENABLED=False (the browser tests' live server)
+    leaves it off for apps made after it that do not say."""
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_repeated_failures_from_one_address_are_rate_limited(limited):
+    app, anon = limited, Api(limited)
     ids = organisation(app, "Alpha")
     codes = [anon.login(f"guess{i}@alpha.example", "nope").status_code for i in range(21)]
     assert codes[:20] == [401] * 20 and codes[20] == 429
@@ -329,7 +343,8 @@ def test_repeated_failures_from_one_address_are_rate_limited(app, anon):
     assert r.status_code == 429 and r.get_json()["error"]["code"] == "rate_limited"
 
 
-def test_repeated_failures_on_one_account_are_rate_limited(app, anon):
+def test_repeated_failures_on_one_account_are_rate_limited(limited):
+    app, anon = limited, Api(limited)
     ids = organisation(app, "Alpha")
     codes = [anon.login(ids["registered_manager"], f"guess-{i}").status_code for i in range(6)]
     assert codes == [401] * 5 + [429]

@@ -439,3 +439,23 @@ def test_openapi_documents_the_push_endpoints(client):
     for path in ("/api/v1/push/key", SUBS, INBOX, f"{INBOX}/read-all", OVERDUE, "/api/v1/reviews/overdue/{outcome_id}/acknowledge"):
         assert path in paths, path
     assert {"post", "delete", "get"} <= set(paths[SUBS])
+
+
+def test_allowed_hosts_are_exact_names_or_dot_suffixes():
+    from server.config import DEFAULTS
+    from server.domain.push import host_allowed, origin_of
+
+    setting = ".push.services.mozilla.com, fcm.googleapis.com"
+    assert host_allowed("updates.push.services.mozilla.com", setting)
+    assert host_allowed("push.services.mozilla.com", setting)
+    assert host_allowed("FCM.googleapis.com", setting)
+    assert not host_allowed("xpush.services.mozilla.com", setting)
+    assert not host_allowed("push.services.mozilla.com.attacker.example", setting)
+    assert not host_allowed("sub.fcm.googleapis.com", setting)
+    assert not host_allowed("", setting)
+    # the default list takes the major browsers' push services
+    for host in ("fcm.googleapis.com", "updates.push.services.mozilla.com", "wns2-par02p.notify.windows.com", "web.push.apple.com"):
+        assert host_allowed(host, DEFAULTS["PUSH_ALLOWED_HOSTS"]), host
+    assert not host_allowed("127.0.0.1", DEFAULTS["PUSH_ALLOWED_HOSTS"])
+    assert origin_of("https://FCM.googleapis.com:443/fcm/send/x") == "https://fcm.googleapis.com"
+    assert origin_of("https://127.0.0.1:8443/push/1") == "https://127.0.0.1:8443"

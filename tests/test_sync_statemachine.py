@@ -6,6 +6,8 @@ the intended records, each once, and a fresh pull from 0 and an incremental pull
 user's scope."""
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -14,21 +16,23 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
+from werkzeug.security import generate_password_hash
 
 from server import create_app
 from server.domain import sync
+from server.domain.changeseq import current_seq
 from server.extensions import db
 from server.models import CaseloadAssignment, Device, EvidenceNote, Outcome, Review, User
 from tests import factories
-from tests.conftest import Api, make_app
+from tests.conftest import PG_URL, Api, _reset_postgres, make_app
 
 PUSH, PULL = "/api/v1/sync/push", "/api/v1/sync/pull"
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 USERS = ("A", "B", "M")  # two support workers with one person each, and their registered manager
 WORKERS = ("A", "B")
 PEOPLE = ("P1", "P2")
-PAGE = 7
+PAGE = 10
 
 
 def new_id() -> str:
@@ -42,6 +46,7 @@ class Phone:
     outbox: list = field(default_factory=list)  # not yet acknowledged by a push reply
     cursor: int = 0
     replica: dict = field(default_factory=dict)  # what incremental pulls have built up
+    pulled_at: int | None = None  # the change counter when the replica was last brought up to date
 
     def add(self, name, args):
         mutation = {"id": len(self.history) + 1, "name": name, "args": args}
@@ -143,11 +148,32 @@ def apply_changes(state: dict, changes: list) -> None:
                     del state[other]
 
 
+_BASE: dict = {}
+
+
+def base_app():
+    """One app per test run; every example starts from an empty database (PostgreSQL: truncated)."""
+    if not _BASE:
+        _BASE["dir"] = Path(tempfile.mkdtemp(prefix="tandem-sync-sm-"))
+        atexit.register(shutil.rmtree, _BASE["dir"], ignore_errors=True)
+        _BASE["app"] = make_app(_BASE["dir"])
+        return _BASE["app"]
+    app = _BASE["app"]
+    if PG_URL:
+        _reset_postgres(app)
+    else:
+        with app.app_context():
+            with db.engine.begin() as conn:
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+                conn.execute(text("INSERT INTO change_counter (id, value) VALUES (1, 0)"))
+    return app
+
+
 class SyncMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
-        self.tmp = tempfile.TemporaryDirectory()
-        self.app = make_app(Path(self.tmp.name))
+        self.app = base_app()
         ids = factories.organisation(self.app)
         with self.app.app_context():
             a = db.session.execute(select(User).where(User.email == ids["support_worker"])).scalar_one()
@@ -157,6 +183,9 @@ class SyncMachine(RuleBasedStateMachine):
             db.session.add(b)
             db.session.flush()
             db.session.add(CaseloadAssignment(user_id=b.id, person_id=p2))
+            # A cheap hash: the machine signs in many times, and scrypt is deliberately slow.
+            cheap = generate_password_hash(factories.PASSWORD, method="pbkdf2:sha256:1")
+            db.session.execute(update(User).where(User.email.in_([ids["support_worker"], ids["registered_manager"], b.email])).values(password_hash=cheap))
             db.session.commit()
             self.user_ids = {"A": a.id, "B": b.id}
         self.people = {"P1": p1, "P2": p2}
@@ -166,6 +195,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.all_outcomes = [o1, o2]  # every outcome any phone knows of, applied or not
         self.all_reviews = []
         self.phones = {u: Phone(device=new_id()) for u in USERS}
+        self.checked = {}  # user -> (counter value, fresh pull) at the last check
         self.sign_in()
 
     def sign_in(self):
@@ -173,6 +203,18 @@ class SyncMachine(RuleBasedStateMachine):
         for user, email in self.emails.items():
             api = Api(self.app)
             assert api.login(email).status_code == 200
+            self.apis[user] = api
+
+    def keep_signed_in(self):
+        """After a restart each phone still has its cookie (and the CSRF token in it): the session
+        lives in the database, so it still works."""
+        old, self.apis = self.apis, {}
+        for user, before in old.items():
+            api = Api.__new__(Api)
+            api.app, api.client, api.csrf = self.app, self.app.test_client(), before.csrf
+            cookie = before.client.get_cookie("tandem_session")
+            api.client.set_cookie("tandem_session", cookie.value)
+            assert api.get("/api/v1/session").get_json()["user"]["email"] == self.emails[user]
             self.apis[user] = api
 
     def teardown(self):
@@ -186,8 +228,8 @@ class SyncMachine(RuleBasedStateMachine):
         finally:
             with self.app.app_context():
                 db.session.remove()
-                db.engine.dispose()
-            self.tmp.cleanup()
+                if self.app is not _BASE["app"]:  # restarted: this process ends here
+                    db.engine.dispose()
 
     # ---- pushing ----
 
@@ -251,16 +293,17 @@ class SyncMachine(RuleBasedStateMachine):
         }
         with self.app.app_context():
             db.session.remove()
-            db.engine.dispose()
+            if self.app is not _BASE["app"]:
+                db.engine.dispose()
         self.app = create_app(config)
-        self.app.instance_path = str(Path(self.tmp.name) / "instance")
-        self.sign_in()
+        self.app.instance_path = str(_BASE["dir"] / "instance")
+        self.keep_signed_in()
 
     @rule(user=st.sampled_from(USERS))
     def reinstall(self, user):
         """The app is reinstalled with its outbox restored: a new device id re-sends every old mutation."""
         old = self.phones[user]
-        phone = Phone(device=new_id(), cursor=old.cursor, replica=old.replica)
+        phone = Phone(device=new_id(), cursor=old.cursor, replica=old.replica, pulled_at=old.pulled_at)
         for mutation in old.history:
             phone.add(mutation["name"], mutation["args"])
         self.phones[user] = phone
@@ -347,31 +390,43 @@ class SyncMachine(RuleBasedStateMachine):
 
     @invariant()
     def pulls_equal_each_users_scope(self):
+        with self.app.app_context():
+            seq = current_seq(db.session)
         for user in USERS:
             api = self.apis[user]
             keys, evidence = self.model.scope(user)
-            fresh, cursor = {}, 0
-            while True:
-                body = api.get(f"{PULL}?cursor={cursor}&limit={PAGE}").get_json()
-                assert len(body["changes"]) <= PAGE and body["cursor"] >= cursor
-                apply_changes(fresh, body["changes"])
-                cursor = body["cursor"]
-                if not body["more"]:
-                    break
+            # A pull is a function of the synced tables, and every write to them moves the counter:
+            # when it has not moved since the last check, the fresh pull would be the same one.
+            if self.checked.get(user, (None,))[0] == seq:
+                fresh = self.checked[user][1]
+            else:
+                fresh = self.fresh_pull(api)
+                self.checked[user] = (seq, fresh)
             assert {k for k in fresh if k[0] != "evidence"} == keys, user
             assert sum(1 for k in fresh if k[0] == "evidence") == evidence, user
 
             phone = self.phones[user]
-            while True:
+            while phone.pulled_at != seq:
                 body = api.get(f"{PULL}?cursor={phone.cursor}&limit={PAGE}").get_json()
                 apply_changes(phone.replica, body["changes"])
                 phone.cursor = body["cursor"]
                 if not body["more"]:
-                    break
+                    phone.pulled_at = seq
             assert set(phone.replica) == set(fresh), user
             for key, value in fresh.items():
                 if key[0] == "review":
                     assert phone.replica[key]["score"] == value["score"]
+
+    @staticmethod
+    def fresh_pull(api) -> dict:
+        fresh, cursor = {}, 0
+        while True:
+            body = api.get(f"{PULL}?cursor={cursor}&limit={PAGE}").get_json()
+            assert len(body["changes"]) <= PAGE and body["cursor"] >= cursor
+            apply_changes(fresh, body["changes"])
+            cursor = body["cursor"]
+            if not body["more"]:
+                return fresh
 
 
 SyncMachine.TestCase.settings = settings(

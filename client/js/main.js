@@ -87,9 +87,9 @@ export function renderHeader() {
 
 const NAV = {
   support_worker: [["/", "Caseload"], ["/inbox", "Inbox"]],
-  registered_manager: [["/", "People"], ["/feedback", "Feedback"], ["/changes", "Changes"], ["/overdue", "Overdue"], ["/inbox", "Inbox"]],
-  senior_leader: [["/", "People"], ["/changes", "Changes"], ["/overdue", "Overdue"], ["/inbox", "Inbox"]],
-  commissioner: [["/", "Services"]],
+  registered_manager: [["/", "People"], ["/feedback", "Feedback"], ["/changes", "Changes"], ["/overdue", "Overdue"], ["/services", "Services"], ["/inbox", "Inbox"]],
+  senior_leader: [["/", "People"], ["/changes", "Changes"], ["/overdue", "Overdue"], ["/services", "Services"], ["/inbox", "Inbox"]],
+  commissioner: [["/services", "Services"]],
   admin: [["/", "Organisation"]],
   person: [["/me", "My goals"]],
 };
@@ -172,7 +172,10 @@ async function boot() {
   await sync.refreshCounts();
   sync.startTriggers();
   await route();
-  if (user) sync.syncNow().then(() => { if (!app.dirtyForm) route(); });
+  if (user) {
+    sync.syncNow().then(() => { if (!app.dirtyForm) route(); });
+    import("./views/inbox.js").then((m) => m.refreshUnread());
+  }
 }
 
 boot();

@@ -234,8 +234,10 @@ def vapid_signer():
 
 
 def origin_of(endpoint: str) -> str:
+    """The endpoint's origin, as the VAPID `aud` claim wants it: no user info, no default port."""
     parts = urlsplit(endpoint)
-    return f"{parts.scheme}://{parts.netloc}"
+    port = parts.port
+    return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port and port != 443 else "")
 
 
 def retry_wait(retry_after: str | None, attempt: int, cap: float, now: datetime | None = None) -> float:

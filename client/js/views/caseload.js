@@ -8,11 +8,13 @@ export async function caseloadView(main) {
     const { navigate } = await import("../main.js");
     return navigate("/me", { replace: true });
   }
-  if (app.user.role === "commissioner" || app.user.role === "admin") {
-    render(html`<h1>Welcome, ${app.user.name}</h1>
-      <p>Your role sees aggregate figures for your organisation's services, never people's names or notes.</p>
-      <ul class="plain">${(app.user.services || []).map((s) => html`<li>${s.name} (${s.kind.replace("_", " ")})</li>`)}</ul>`, main);
-    return;
+  if (app.user.role === "commissioner") {
+    const { navigate } = await import("../main.js");
+    return navigate("/services", { replace: true });
+  }
+  if (app.user.role === "admin") {
+    const { adminView } = await import("./admin.js");
+    return adminView(main);
   }
   const [people, outcomes, reviews] = await Promise.all([store.all("people"), store.all("outcomes"), store.all("reviews")]);
   const rows = people.map((p) => {

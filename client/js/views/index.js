@@ -12,6 +12,8 @@ import { checkFormView } from "./check-form.js";
 import { feedbackFormView } from "./feedback-form.js";
 import { eventFormView } from "./event-form.js";
 import { changesView, changeFormView } from "./changes.js";
+import { inboxView, overdueView, settingsView } from "./inbox.js";
+import { servicesView, serviceMeasuresView } from "./services.js";
 import { changeEffectView } from "./change-effect.js";
 import { feedbackQueueView, feedbackReviewView, themeTrendView } from "./feedback.js";
 
@@ -29,11 +31,16 @@ export const routes = [
   ["/outcomes/:outcomeId/handover", handoverView],
   ["/outcomes/:outcomeId/actions/new", actionFormView],
   ["/sync", syncView],
+  ["/inbox", inboxView],
+  ["/settings", settingsView],
+  ["/overdue", overdueView],
   ["/changes", changesView],
   ["/changes/new", changeFormView],
   ["/changes/:changeId", changeEffectView],
   ["/feedback", feedbackQueueView],
   ["/feedback/:feedbackId", feedbackReviewView],
+  ["/services", servicesView],
+  ["/services/:serviceId", serviceMeasuresView],
   ["/services/:serviceId/themes", themeTrendView],
   ["/me", myGoalsView],
   ["/not-found", notFoundView],

@@ -1,0 +1,60 @@
+"""Every screen of the app, as each role, at 360 px: axe-core finds no serious or critical
+WCAG 2.2 A/AA violations."""
+import pytest
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import Change, FeedbackConversation, Outcome, Person, Service
+from tests.e2e.conftest import axe_violations, sign_in
+
+
+def ids(app):
+    with app.app_context():
+        sam = db.session.execute(select(Person).where(Person.name == "Sam Taylor")).scalar_one()
+        ben = db.session.execute(select(Person).where(Person.name == "Ben Carter")).scalar_one()
+        outcome = db.session.execute(select(Outcome).where(Outcome.person_id == sam.id, Outcome.status == "active")).scalars().first()
+        change = db.session.execute(select(Change).where(Change.description.like("Quieter breakfast%"))).scalar_one()
+        feedback = db.session.execute(select(FeedbackConversation)).scalars().first()
+        service = db.session.execute(select(Service).where(Service.kind == "domiciliary")).scalar_one()
+        return dict(sam=sam.id, ben=ben.id, outcome=outcome.id, change=change.id, feedback=feedback.id, service=service.id)
+
+
+SCREENS = {
+    "worker@demo.example": ["/", "/people/{sam}", "/people/{sam}/outcomes/new", "/outcomes/{outcome}/edit",
+                            "/outcomes/{outcome}/review", "/outcomes/{outcome}/handover", "/outcomes/{outcome}/actions/new",
+                            "/people/{sam}/feedback/new", "/people/{sam}/events/new", "/sync", "/inbox", "/settings"],
+    "residential@demo.example": ["/people/{ben}", "/people/{ben}/checks/new"],
+    "manager@demo.example": ["/", "/feedback", "/feedback/{feedback}", "/changes", "/changes/new", "/changes/{change}",
+                             "/services", "/services/{service}", "/services/{service}/themes", "/overdue", "/inbox"],
+    "senior@demo.example": ["/", "/changes", "/overdue", "/services"],
+    "commissioner@demo.example": ["/services", "/services/{service}"],
+    "admin@demo.example": ["/"],
+    "person@demo.example": ["/me"],
+}
+
+
+@pytest.mark.parametrize("email", list(SCREENS))
+def test_every_screen_has_no_serious_violations(live, page, email):
+    known = ids(live.app)
+    page.goto(live.url + "/signin")
+    page.get_by_role("heading", name="Sign in").wait_for()
+    assert axe_violations(page) == [], "sign-in page"
+    sign_in(page, live, email)
+    page.locator("#sync-state").wait_for()
+    found = {}
+    for path in SCREENS[email]:
+        url = live.url + path.format(**known)
+        page.goto(url)
+        page.locator("main h1").first.wait_for()
+        page.wait_for_load_state("networkidle")
+        violations = axe_violations(page)
+        if violations:
+            found[path] = violations
+    assert found == {}
+
+
+def test_the_axe_check_itself_catches_a_violation(page):
+    """Guards the guard: a missing alt text and an unlabelled field must be reported."""
+    page.set_content('<html lang="en"><body><main><h1>x</h1><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><input type="text"></main></body></html>')
+    ids = {v["id"] for v in axe_violations(page)}
+    assert "image-alt" in ids and "label" in ids
