@@ -502,3 +502,10 @@ def test_far_future_dates_on_an_edit_are_refused(app, org, worker):
     assert action.status_code == 422 and "due_on" in action.get_json()["error"]["fields"]
     with app.app_context():
         assert db.session.get(Outcome, oid).version == 1
+
+
+def test_the_api_document_says_an_edit_needs_only_its_version(client):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert schemas["OutcomeUpdate"]["required"] == ["version"]
+    assert schemas["ActionUpdate"]["required"] == ["version"]
+    assert {"domain", "starts_on", "review_by", "person_id"} <= set(schemas["OutcomeCreate"]["required"])

@@ -362,3 +362,16 @@ def test_nul_characters_are_refused_on_every_database(app, org, outcome_id, work
     r = worker.post("/api/v1/evidence", json={"person_id": org["person"], "text": "a\x00b"})
     assert r.status_code == 422 and "text" in r.get_json()["error"]["fields"]
     assert counts(app) == (0, 0)
+
+
+def test_evidence_notes_are_audited_and_idempotent(app, org, worker):
+    body = {"id": str(uuid.uuid4()), "person_id": org["person"], "text": "Made a cup of tea for a visitor"}
+    assert worker.post("/api/v1/evidence", json=body).status_code == 201
+    assert worker.post("/api/v1/evidence", json=body).status_code == 200
+    r = worker.post("/api/v1/evidence", json={**body, "text": "Something else"})
+    assert r.status_code == 422 and "id" in r.get_json()["error"]["fields"]
+    assert counts(app) == (0, 1)
+    with app.app_context():
+        [event] = db.session.execute(select(AuditEvent).where(AuditEvent.entity == "evidence")).scalars().all()
+        assert event.action == "create" and event.entity_id == body["id"] and event.person_id == org["person"]
+        assert db.session.get(EvidenceNote, body["id"]).text == "Made a cup of tea for a visitor"

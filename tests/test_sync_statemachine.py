@@ -25,7 +25,7 @@ from server.domain.changeseq import current_seq
 from server.extensions import db
 from server.models import CaseloadAssignment, Device, EvidenceNote, Outcome, Review, User
 from tests import factories
-from tests.conftest import PG_URL, Api, _reset_postgres, make_app
+from tests.conftest import Api, make_app
 
 PUSH, PULL = "/api/v1/sync/push", "/api/v1/sync/pull"
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -152,21 +152,19 @@ _BASE: dict = {}
 
 
 def base_app():
-    """One app per test run; every example starts from an empty database (PostgreSQL: truncated)."""
+    """One app per test run (make_app: a new SQLite file, or PostgreSQL truncated); every example
+    then starts from an empty database."""
     if not _BASE:
         _BASE["dir"] = Path(tempfile.mkdtemp(prefix="tandem-sync-sm-"))
         atexit.register(shutil.rmtree, _BASE["dir"], ignore_errors=True)
         _BASE["app"] = make_app(_BASE["dir"])
         return _BASE["app"]
     app = _BASE["app"]
-    if PG_URL:
-        _reset_postgres(app)
-    else:
-        with app.app_context():
-            with db.engine.begin() as conn:
-                for table in reversed(db.metadata.sorted_tables):
-                    conn.execute(table.delete())
-                conn.execute(text("INSERT INTO change_counter (id, value) VALUES (1, 0)"))
+    with app.app_context():  # emptying a handful of small tables beats TRUNCATE on PostgreSQL
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+            conn.execute(text("INSERT INTO change_counter (id, value) VALUES (1, 0)"))
     return app
 
 

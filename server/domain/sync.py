@@ -40,7 +40,7 @@ from typing import Any, Callable
 
 from flask import current_app, g, has_app_context
 from marshmallow import Schema, ValidationError
-from sqlalchemy import and_, insert, inspect as sa_inspect, or_, select, update
+from sqlalchemy import Integer, String, and_, cast, insert, inspect as sa_inspect, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..extensions import db
@@ -418,6 +418,7 @@ register_entity("feedback", FeedbackConversation)
 register_entity("event", ServiceEvent)
 
 NO_NAMED_RECORDS = {"commissioner", "admin"}
+TOMBSTONE = "-tombstone"  # never an entity name
 
 
 def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
@@ -430,40 +431,54 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
     if cursor > upto:
         return {"cursor": 0, "more": True, "reset": True, "changes": []}
 
+    # One query finds the page: (seq, entity, primary key) from every table, merged in seq order.
+    # Then only the rows on the page are loaded, one query per entity that appears. A pull that
+    # finds nothing (a phone polling) costs one query after the counter.
     visible = access.visible_people(user)
-    rows: list[tuple[int, Entity | None, Any]] = []
+    branches = []
     for entity in ENTITIES.values():
         model = entity.model
-        q = (
-            select(model)
+        branches.append(
+            select(model.seq.label("seq"), literal(entity.name, String).label("entity"), cast(_pk(model), String).label("pk"))
             .where(model.seq > cursor, model.seq <= upto, entity.scope(user, visible))
-            .order_by(model.seq)
-            .limit(limit + 1)
         )
-        rows.extend((row.seq, entity, row) for row in db.session.execute(q).scalars())
-    gone = (
-        select(Tombstone)
-        .where(
+    branches.append(
+        select(Tombstone.seq.label("seq"), literal(TOMBSTONE, String).label("entity"), cast(Tombstone.id, String).label("pk")).where(
             Tombstone.seq > cursor,
             Tombstone.seq <= upto,
             or_(Tombstone.user_id == user.id, and_(Tombstone.user_id.is_(None), Tombstone.person_id.in_(visible))),
         )
-        .order_by(Tombstone.seq)
-        .limit(limit + 1)
     )
-    rows.extend((t.seq, None, t) for t in db.session.execute(gone).scalars())
-
+    found = union_all(*branches).subquery()
     # Every row takes its own counter value, so seqs are unique and a page boundary splits nothing.
-    rows.sort(key=lambda r: r[0])
-    more = len(rows) > limit
-    rows = rows[:limit]
+    page_rows = db.session.execute(select(found.c.seq, found.c.entity, found.c.pk).order_by(found.c.seq).limit(limit + 1)).all()
+    more = len(page_rows) > limit
+    page_rows = page_rows[:limit]
+
+    wanted: dict[str, list[str]] = {}
+    for _, name, pk in page_rows:
+        wanted.setdefault(name, []).append(pk)
+    loaded: dict[tuple[str, str], Any] = {}
+    for name, pks in wanted.items():
+        model = Tombstone if name == TOMBSTONE else ENTITIES[name].model
+        pk = _pk(model)
+        keys = [int(k) for k in pks] if isinstance(pk.type, Integer) else pks
+        for row in db.session.execute(select(model).where(pk.in_(keys))).scalars():
+            loaded[(name, str(getattr(row, pk.key)))] = row
+
     changes = []
-    for seq, entity, row in rows:
-        if entity is None:
+    for seq, name, pk in page_rows:
+        row = loaded[(name, pk)]
+        if name == TOMBSTONE:
             changes.append({"entity": row.entity, "op": "delete", "id": row.entity_id, "seq": seq})
         else:
-            changes.append({"entity": entity.name, "op": "put", "id": entity.key(row), "seq": seq, "data": entity.dump(row)})
-    return {"cursor": rows[-1][0] if more else upto, "more": more, "reset": False, "changes": changes}
+            entity = ENTITIES[name]
+            changes.append({"entity": name, "op": "put", "id": entity.key(row), "seq": seq, "data": entity.dump(row)})
+    return {"cursor": page_rows[-1][0] if more else upto, "more": more, "reset": False, "changes": changes}
+
+
+def _pk(model):
+    return sa_inspect(model).primary_key[0]
 
 
 # ---- scope changes ----
@@ -541,7 +556,7 @@ def person_entered_scope(person_id: str) -> None:
             continue
         else:
             where = model.person_id == person_id
-        pk = sa_inspect(model).primary_key[0]
+        pk = _pk(model)
         ids = db.session.execute(select(pk).where(where).order_by(model.seq)).scalars().all()
         keep = {"updated_at": model.updated_at} if "updated_at" in model.__table__.c else {}
         for row_id in ids:
