@@ -50,7 +50,7 @@ const NETWORK_TIMEOUT_MS = 4000;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" })))));
-  // No skipWaiting here: the page asks for it when the user chooses to update.
+  // The new worker waits: the page asks it to take over when the user chooses to update.
 });
 
 self.addEventListener("activate", (event) => {

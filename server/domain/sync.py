@@ -468,7 +468,11 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
 
     changes = []
     for seq, name, pk in page_rows:
-        row = loaded[(name, pk)]
+        row = loaded.get((name, pk))
+        if row is None:
+            # Deleted since the page was found (PostgreSQL reads each statement afresh). That
+            # transaction committed after `upto` was read, so its tombstone comes in a later pull.
+            continue
         if name == TOMBSTONE:
             changes.append({"entity": row.entity, "op": "delete", "id": row.entity_id, "seq": seq})
         else:
