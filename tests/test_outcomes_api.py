@@ -509,3 +509,74 @@ def test_the_api_document_says_an_edit_needs_only_its_version(client):
     assert schemas["OutcomeUpdate"]["required"] == ["version"]
     assert schemas["ActionUpdate"]["required"] == ["version"]
     assert {"domain", "starts_on", "review_by", "person_id"} <= set(schemas["OutcomeCreate"]["required"])
+
+
+def test_two_priority_outcomes_created_at_once_cannot_make_a_fourth(app, org, api_for, monkeypatch):
+    """Two phones syncing at the same moment for one person: each must see the other's priority."""
+    import threading
+    import time
+
+    from server.domain import outcomes as domain
+
+    for i in range(2):
+        factories.outcome(app, org["person"], domain=f"Existing {i}", priority=True, starts_on=TODAY, review_by=TODAY + timedelta(days=60))
+    checked = domain._check_priority_limit
+
+    def slow_check(*args, **kwargs):
+        checked(*args, **kwargs)
+        time.sleep(0.6)  # the other request arrives while this one is between its check and its commit
+
+    monkeypatch.setattr(domain, "_check_priority_limit", slow_check)
+    worker, manager = api_for(org["support_worker"]), api_for(org["registered_manager"])
+    replies = {}
+
+    def post(name, api, delay):
+        time.sleep(delay)
+        replies[name] = api.post("/api/v1/outcomes", json=outcome_body(org["person"], domain=f"From {name}", priority=True))
+
+    threads = [threading.Thread(target=post, args=("worker", worker, 0)), threading.Thread(target=post, args=("manager", manager, 0.2))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(r.status_code for r in replies.values()) == [201, 422], {k: r.get_json() for k, r in replies.items()}
+    with app.app_context():
+        active = db.session.execute(select(func.count()).select_from(Outcome).where(
+            Outcome.person_id == org["person"], Outcome.priority.is_(True), Outcome.status == "active")).scalar_one()
+    assert active == 3
+
+
+def test_a_create_retried_while_the_first_is_in_flight_makes_one_row(app, org, api_for, monkeypatch):
+    """A phone that timed out retries while its first request is still being written: one row, and
+    the retry is told it already exists (200), not a 409."""
+    import threading
+    import time
+
+    from server.domain import outcomes as domain
+
+    checked = domain.check_retry
+
+    def slow_check(*args, **kwargs):
+        digest = checked(*args, **kwargs)
+        time.sleep(0.6)
+        return digest
+
+    monkeypatch.setattr(domain, "check_retry", slow_check)
+    worker = api_for(org["support_worker"])
+    retry = api_for(org["support_worker"])
+    body = outcome_body(org["person"], id=str(uuid.uuid4()))
+    replies = {}
+
+    def post(name, api, delay):
+        time.sleep(delay)
+        replies[name] = api.post("/api/v1/outcomes", json=body)
+
+    threads = [threading.Thread(target=post, args=("first", worker, 0)), threading.Thread(target=post, args=("retry", retry, 0.2))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert (replies["first"].status_code, replies["retry"].status_code) == (201, 200), replies["retry"].get_json()
+    assert replies["retry"].get_json()["id"] == body["id"]
+    assert counts(app)["outcomes"] == 1
+    assert len(audits(app, "create", "outcome")) == 1

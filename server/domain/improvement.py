@@ -111,7 +111,11 @@ def list_feedback(actor: User, service_id: str | None = None, status: str = "all
         service = access.service_for(actor, service_id)
         q = q.where(Person.service_id == service.id)
     if person_id:
-        q = q.where(FeedbackConversation.person_id == access.person_for(actor, person_id).id)
+        try:
+            person = access.person_for(actor, person_id)
+        except NotFound:
+            raise NotFound("No such person.", fields={"person": ["No such person."]}) from None
+        q = q.where(FeedbackConversation.person_id == person.id)
     if status == "unreviewed":
         q = q.where(FeedbackConversation.reviewed_at.is_(None))
     elif status == "reviewed":

@@ -89,6 +89,10 @@ def outcomes_of(person: Person) -> list[Outcome]:
 # ---- outcomes ----
 
 def _check_priority_limit(person_id: str, starts_on: date, review_by: date, exclude_id: str | None = None) -> None:
+    # Lock the person's row until commit, so two requests (two phones syncing at once) decide one
+    # after the other and the second sees the first's priority. SQLite's BEGIN IMMEDIATE already
+    # serialises writers; PostgreSQL (READ COMMITTED) needs the row lock.
+    db.session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
     year, q = quarter_of(starts_on)
     q_start, q_end = quarter_bounds(year, q)
     rows = db.session.execute(

@@ -9,7 +9,8 @@ CLIENT = Path(__file__).resolve().parents[2] / "client"
 bp = Blueprint("client", __name__)
 
 # Client-side routes: a reload or a shared link on any of these gets the app shell.
-APP_ROUTES = ("people", "outcomes", "sync", "signin", "me", "settings", "inbox", "changes", "services", "feedback")
+APP_ROUTES = ("people", "outcomes", "sync", "signin", "me", "settings", "inbox", "notifications", "changes",
+              "services", "feedback", "overdue", "reviews")
 
 
 def _shell():

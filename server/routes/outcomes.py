@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import fields
+from sqlalchemy.exc import IntegrityError
 
 from ..domain import measures, outcomes as domain
 from ..domain.errors import Duplicate, Forbidden
@@ -32,14 +33,25 @@ class TrajectoryOut(StrictSchema):
 
 
 def _create(fn, data):
-    """Creates are idempotent: a retry with the same id and payload returns the record (200)."""
-    try:
-        record = fn(current_user, data)
-        status = 201
-    except Duplicate as dup:
-        record, status = dup.record, 200
-    db.session.commit()
-    return record, status
+    """Creates are idempotent: a retry with the same id and payload returns the record (200).
+
+    A retry that arrives while the first request is still writing passes the duplicate check, then
+    collides with the first row on its primary key (PostgreSQL waits for the first commit). Run it
+    once more: now it is recognised as the duplicate it is (200), or as a different record (422)."""
+    for attempt in range(2):
+        try:
+            record = fn(current_user, data)
+            status = 201
+            db.session.commit()
+        except Duplicate as dup:
+            record, status = dup.record, 200
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            if attempt or not data.get("id"):
+                raise
+            continue
+        return record, status
 
 
 @blp.route("/outcomes", methods=["POST"])

@@ -16,8 +16,13 @@ def open_persistent(playwright_instance, user_data_dir):
     )
 
 
-def wait_for_service_worker(page):
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
+def wait_for_service_worker(page, seconds=15):
+    # Polled from here: the page's CSP forbids the string evaluation wait_for_function would use.
+    for _ in range(seconds * 10):
+        if page.evaluate("() => navigator.serviceWorker.controller !== null"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the service worker never took control of the page")
 
 
 def header(page):

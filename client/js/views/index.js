@@ -32,6 +32,8 @@ export const routes = [
   ["/outcomes/:outcomeId/actions/new", actionFormView],
   ["/sync", syncView],
   ["/inbox", inboxView],
+  ["/notifications", inboxView],
+  ["/reviews/overdue", overdueView],
   ["/settings", settingsView],
   ["/overdue", overdueView],
   ["/changes", changesView],
