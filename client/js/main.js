@@ -76,7 +76,7 @@ export function renderHeader() {
     <div class="bar">
       <a class="brand" href=${home}><img src="/static/icons/icon.svg" alt="" width="28" height="28"> Tandem</a>
       ${app.user ? html`
-        <a class="sync-state ${s.attention ? "attention" : s.waiting ? "waiting" : "saved"}" href="/sync" id="sync-state">
+        <a class="sync-state ${s.attention || (s.signedOut && app.user) ? "attention" : s.waiting ? "waiting" : "saved"}" href=${s.signedOut && app.user ? "/signin" : "/sync"} id="sync-state">
           <span aria-hidden="true">${s.attention ? "⚠" : s.waiting ? "↻" : "✓"}</span>
           <span>${statusText(s)}</span>${s.offline ? html`<span class="offline-tag">Offline</span>` : ""}
         </a>` : ""}

@@ -1,0 +1,76 @@
+"""An expired session keeps the outbox and asks the worker to sign in again; signing out with
+unsent changes warns first and then wipes the phone's copy."""
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select, update
+
+from server.extensions import db
+from server.models import AuthSession, EvidenceNote
+from tests.e2e.conftest import sign_in
+from tests.e2e.test_offline import open_persistent, record_offline_review, wait_for_service_worker
+
+
+def test_expired_session_keeps_the_outbox_until_signed_in_again(live, playwright_instance, tmp_path):
+    context = open_persistent(playwright_instance, tmp_path / "phone")
+    page = context.new_page()
+    sign_in(page, live, "worker@demo.example")
+    page.get_by_role("heading", name="My caseload").wait_for()
+    page.locator("#sync-state", has_text="All changes saved").wait_for()
+    wait_for_service_worker(page)
+    context.set_offline(True)
+    record_offline_review(page, "Sam Taylor", 1)
+    with live.app.app_context():  # the session expires on the server while the phone is offline
+        db.session.execute(update(AuthSession).values(revoked_at=datetime.now(timezone.utc)))
+        db.session.commit()
+    context.set_offline(False)
+    page.locator("#sync-state", has_text="Signed out: sign in again").wait_for(timeout=30000)
+    with live.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(EvidenceNote).where(EvidenceNote.text == "Offline note 1")) == 0
+    page.locator("#sync-state").click()
+    page.get_by_role("heading", name="Sign in").wait_for()
+    assert "1 change by Alex Morgan is waiting" in page.locator("main").inner_text()
+    page.get_by_label("Email").fill("worker@demo.example")
+    page.get_by_label("Password").fill("demo-password")
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("#sync-state", has_text="All changes saved").wait_for(timeout=30000)
+    with live.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(EvidenceNote).where(EvidenceNote.text == "Offline note 1")) == 1
+    context.close()
+
+
+def test_sign_out_with_unsent_changes_warns_then_wipes(live, playwright_instance, tmp_path):
+    context = open_persistent(playwright_instance, tmp_path / "phone")
+    page = context.new_page()
+    sign_in(page, live, "worker@demo.example")
+    page.get_by_role("heading", name="My caseload").wait_for()
+    page.locator("#sync-state", has_text="All changes saved").wait_for()
+    wait_for_service_worker(page)
+    context.set_offline(True)
+    record_offline_review(page, "Sam Taylor", 1)
+    page.route("**/api/v1/sync/push", lambda route: route.abort())  # the change cannot be sent yet
+    context.set_offline(False)
+    page.locator("#sync-state", has_text="1 change waiting to sync").wait_for()
+    with page.expect_event("dialog") as first:
+        page.get_by_role("button", name="Sign out").click()
+    assert "not reached the server" in first.value.message
+    first.value.dismiss()
+    page.get_by_role("heading", name="Sam Taylor").wait_for()
+    assert "1 change waiting to sync" in page.locator("#sync-state").inner_text()
+    with page.expect_event("dialog") as second:
+        page.get_by_role("button", name="Sign out").click()
+    second.value.accept()
+    page.get_by_role("heading", name="Sign in").wait_for()
+    left = page.evaluate("""async () => {
+        const db = await new Promise((ok, fail) => { const r = indexedDB.open('tandem'); r.onsuccess = () => ok(r.result); r.onerror = fail; });
+        const count = (name) => new Promise((ok) => { const q = db.transaction(name).objectStore(name).count(); q.onsuccess = () => ok(q.result); });
+        return { people: await count('people'), reviews: await count('reviews'), outbox: await count('outbox') };
+    }""")
+    assert left == {"people": 0, "reviews": 0, "outbox": 0}
+
+    # A second user on the same phone sees none of the first user's people.
+    sign_in(page, live, "residential@demo.example")
+    page.get_by_role("heading", name="My caseload").wait_for()
+    page.locator(".card").first.wait_for()
+    names = page.locator(".card-title").all_inner_texts()
+    assert "Sam Taylor" not in names and "Ben Carter" in names
+    context.close()
