@@ -23,6 +23,7 @@ DEFAULTS = {
     "WTF_CSRF_HEADERS": ["X-CSRF-Token"],
     "WTF_CSRF_TIME_LIMIT": None,  # phones stay offline for days; the token is bound to the session
     "WTF_CSRF_SSL_STRICT": False,  # the Origin check in security.py covers this for every scheme
+    "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "LOGIN_LIMIT_PER_ADDRESS": "20 per minute",

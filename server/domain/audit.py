@@ -22,3 +22,10 @@ def record(actor, action: str, entity: str, entity_id=None, person=None, service
             detail=detail,
         )
     )
+
+
+def viewed(actor, person, what: str = "person", entity_id=None) -> None:
+    """A staff member looked at a person's record (ACCESS.md: every staff view is audited)."""
+    if getattr(actor, "role", None) == "person":
+        return
+    record(actor, "view", what, entity_id or person.id, person=person)

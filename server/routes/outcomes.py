@@ -5,9 +5,10 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 from sqlalchemy.exc import IntegrityError
 
-from ..domain import measures, outcomes as domain
+from ..domain import audit, measures, outcomes as domain
 from ..domain.errors import Duplicate, Forbidden
 from ..extensions import db
+from ..models import Person
 from ..schemas.common import StrictSchema
 from ..schemas.outcome import (
     ActionCreateSchema,
@@ -68,7 +69,9 @@ def create_outcome(data):
 @blp.response(200, OutcomeOut)
 def get_outcome(outcome_id):
     _staff_or_person()
-    return domain.outcome_for(current_user, outcome_id)
+    outcome = domain.outcome_for(current_user, outcome_id)
+    _viewed(outcome, "outcome")
+    return outcome
 
 
 @blp.route("/outcomes/<outcome_id>", methods=["PATCH"])
@@ -90,6 +93,7 @@ def trajectory(outcome_id):
     """Scores over time with their evidence, and actions and co-produced changes marked on the line."""
     _staff_or_person()
     outcome = domain.outcome_for(current_user, outcome_id)
+    _viewed(outcome, "trajectory")
     return {"outcome": outcome, **measures.trajectory(outcome)}
 
 
@@ -128,6 +132,11 @@ def create_review(data):
 @blp.response(201, EvidenceOut)
 def create_evidence(data):
     return _create(domain.create_evidence, data)
+
+
+def _viewed(outcome, what):
+    audit.viewed(current_user, db.session.get(Person, outcome.person_id), what, outcome.id)
+    db.session.commit()
 
 
 def _staff_or_person():

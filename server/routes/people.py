@@ -55,9 +55,8 @@ def person_detail(person_id):
     """One person, with their active outcomes. Staff views are written to the audit log."""
     _require_named_access()
     person = access.person_for(current_user, person_id)
-    if current_user.role != "person":
-        audit.record(current_user, "view", "person", person.id, person=person)
-        db.session.commit()
+    audit.viewed(current_user, person)
+    db.session.commit()
     data = person_summary(person)
     data["outcomes"] = [o for o in domain.outcomes_of(person) if o.status == "active"]
     return data
@@ -70,4 +69,6 @@ def person_outcomes(person_id):
     """All of a person's outcomes, newest quarter first."""
     _require_named_access()
     person = access.person_for(current_user, person_id)
+    audit.viewed(current_user, person, "outcomes")
+    db.session.commit()
     return domain.outcomes_of(person)
