@@ -18,6 +18,7 @@ const SHELL = [
   "/static/js/util.js",
   "/static/js/forms.js",
   "/static/js/chart.js",
+  "/static/js/capture.js",
   "/static/js/sw-client.js",
   "/static/js/views/index.js",
   "/static/js/views/signin.js",

@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
 from ..domain import improvement as domain
-from ..domain.errors import Duplicate
 from ..extensions import db
+from .common import create_idempotent
 from ..schemas.improvement import (
     ChangeCreateSchema,
     ChangeOut,
@@ -38,17 +38,6 @@ checks_blp = Blueprint("checks", __name__, url_prefix="/api/v1", description="We
 blueprints = [feedback_blp, changes_blp, checks_blp]
 
 
-def _create(fn, data):
-    """Creates are idempotent: a retry with the same id and payload returns the record (200)."""
-    try:
-        record = fn(current_user, data)
-        status = 201
-    except Duplicate as dup:
-        record, status = dup.record, 200
-    db.session.commit()
-    return record, status
-
-
 # ---- feedback ----
 
 @feedback_blp.route("/feedback", methods=["POST"])
@@ -58,7 +47,7 @@ def _create(fn, data):
 def create_feedback(data):
     """Record a quarterly feedback conversation: "What works well?", "What feels difficult?",
     "What would you change?". Support workers for their caseload, managers for their services."""
-    return _create(domain.create_feedback, data)
+    return create_idempotent(domain.create_feedback, data)
 
 
 @feedback_blp.route("/feedback")
@@ -126,7 +115,7 @@ def theme_counts(query, service_id):
 @changes_blp.response(201, ChangeOut)
 def create_change(data):
     """Log a co-produced change (registered managers, in their services)."""
-    change, status = _create(domain.create_change, data)
+    change, status = create_idempotent(domain.create_change, data)
     return domain.change_view(current_user, change), status
 
 
@@ -169,7 +158,7 @@ def change_effect(query, change_id):
 def create_check(data):
     """Record a weekly check. `week_of` may be any day of the week: it is stored as that week's
     Monday. One check per person per week."""
-    return _create(domain.create_check, data)
+    return create_idempotent(domain.create_check, data)
 
 
 @checks_blp.route("/people/<person_id>/checks")
@@ -188,7 +177,7 @@ def person_checks(person_id):
 @checks_blp.response(201, EventOut)
 def create_event(data):
     """Record a restrictive practice, unplanned hospital admission, community participation or employment."""
-    return _create(domain.create_event, data)
+    return create_idempotent(domain.create_event, data)
 
 
 @checks_blp.route("/people/<person_id>/events")

@@ -3,13 +3,13 @@ from __future__ import annotations
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import fields
-from sqlalchemy.exc import IntegrityError
 
 from ..domain import audit, measures, outcomes as domain
-from ..domain.errors import Duplicate, Forbidden
+from ..domain.errors import Forbidden
 from ..extensions import db
 from ..models import Person
 from ..schemas.common import StrictSchema
+from .common import create_idempotent
 from ..schemas.outcome import (
     ActionCreateSchema,
     ActionOut,
@@ -33,35 +33,13 @@ class TrajectoryOut(StrictSchema):
     quarters = fields.List(fields.Dict())
 
 
-def _create(fn, data):
-    """Creates are idempotent: a retry with the same id and payload returns the record (200).
-
-    A retry that arrives while the first request is still writing passes the duplicate check, then
-    collides with the first row on its primary key (PostgreSQL waits for the first commit). Run it
-    once more: now it is recognised as the duplicate it is (200), or as a different record (422)."""
-    for attempt in range(2):
-        try:
-            record = fn(current_user, data)
-            status = 201
-            db.session.commit()
-        except Duplicate as dup:
-            record, status = dup.record, 200
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            if attempt or not data.get("id"):
-                raise
-            continue
-        return record, status
-
-
 @blp.route("/outcomes", methods=["POST"])
 @login_required
 @blp.arguments(OutcomeCreateSchema)
 @blp.response(201, OutcomeOut)
 def create_outcome(data):
     """Define a co-produced outcome with the person."""
-    return _create(domain.create_outcome, data)
+    return create_idempotent(domain.create_outcome, data)
 
 
 @blp.route("/outcomes/<outcome_id>")
@@ -103,7 +81,7 @@ def trajectory(outcome_id):
 @blp.response(201, ActionOut)
 def create_action(data):
     """Add an action (who does what) to an outcome."""
-    return _create(domain.create_action, data)
+    return create_idempotent(domain.create_action, data)
 
 
 @blp.route("/actions/<action_id>", methods=["PATCH"])
@@ -123,7 +101,7 @@ def update_action(data, action_id):
 def create_review(data):
     """Record a monthly rating with evidence. A lower score than last time needs `what_changed`
     and `support_adjustment`."""
-    return _create(domain.create_review, data)
+    return create_idempotent(domain.create_review, data)
 
 
 @blp.route("/evidence", methods=["POST"])
@@ -131,7 +109,7 @@ def create_review(data):
 @blp.arguments(EvidenceCreateSchema)
 @blp.response(201, EvidenceOut)
 def create_evidence(data):
-    return _create(domain.create_evidence, data)
+    return create_idempotent(domain.create_evidence, data)
 
 
 def _viewed(outcome, what):

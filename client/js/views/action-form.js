@@ -1,9 +1,8 @@
 import { html, render } from "../../vendor/lit-html.js";
-import { app, navigate } from "../main.js";
+import { app } from "../main.js";
 import * as store from "../store.js";
-import * as sync from "../sync.js";
+import { savedOnPhone } from "../capture.js";
 import { errorSummary, focusErrors, selectField, textField } from "../forms.js";
-import { announce } from "../util.js";
 
 export async function actionFormView(main, { outcomeId }) {
   const outcome = await store.getRecord("outcomes", outcomeId);
@@ -29,11 +28,7 @@ export async function actionFormView(main, { outcomeId }) {
     };
     const label = state.owner_kind === "staff" ? app.user.name : state.owner_kind === "person" ? "The person" : args.owner_name;
     await store.enqueue("action.create", args, [["actions", { ...args, person_id: outcome.person_id, owner_label: label, version: 1 }]]);
-    app.dirtyForm = false;
-    announce("Action saved on this phone.");
-    sync.refreshCounts();
-    sync.syncNow();
-    navigate(`/people/${outcome.person_id}`);
+    savedOnPhone("Action saved on this phone.", `/people/${outcome.person_id}`);
   };
 
   const draw = () => render(html`

@@ -1,10 +1,10 @@
 import { html, render } from "../../vendor/lit-html.js";
-import { app, navigate } from "../main.js";
+import { app } from "../main.js";
 import * as store from "../store.js";
-import * as sync from "../sync.js";
+import { savedOnPhone } from "../capture.js";
 import { SCALES } from "../pictures.js";
 import { errorSummary, focusErrors, pictureChoice, textField } from "../forms.js";
-import { addDays, announce, formatDate, today } from "../util.js";
+import { addDays, formatDate, today } from "../util.js";
 
 const ENGAGEMENT = {
   question: "Engagement this week",
@@ -39,12 +39,7 @@ export async function checkFormView(main, { id }) {
     const rid = store.uuid();
     const args = { id: rid, person_id: person.id, week_of: weekOf, incidents, engagement: state.engagement, mood: state.mood, note: state.note.trim() };
     await store.enqueue("check.create", args, [["checks", { ...args }]]);
-    app.dirtyForm = false;
-    announce("Weekly check saved on this phone.");
-    sync.refreshCounts();
-    sync.syncNow();
-    sync.requestBackgroundSync();
-    navigate(`/people/${person.id}`);
+    savedOnPhone("Weekly check saved on this phone.", `/people/${person.id}`);
   };
 
   const draw = () => render(html`

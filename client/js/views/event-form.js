@@ -1,9 +1,9 @@
 import { html, render } from "../../vendor/lit-html.js";
-import { app, navigate } from "../main.js";
+import { app } from "../main.js";
 import * as store from "../store.js";
-import * as sync from "../sync.js";
+import { savedOnPhone } from "../capture.js";
 import { errorSummary, focusErrors, selectField, textField } from "../forms.js";
-import { announce, localDateTimeValue } from "../util.js";
+import { localDateTimeValue } from "../util.js";
 
 export const EVENT_KINDS = [
   ["community_participation", "Took part in the community"],
@@ -27,11 +27,7 @@ export async function eventFormView(main, { id }) {
     const rid = store.uuid();
     const args = { id: rid, person_id: person.id, kind: state.kind, happened_at: new Date(state.happened_at).toISOString(), note: state.note.trim() };
     await store.enqueue("event.create", args, [["events", { ...args }]]);
-    app.dirtyForm = false;
-    announce("Event saved on this phone.");
-    sync.refreshCounts();
-    sync.syncNow();
-    navigate(`/people/${person.id}`);
+    savedOnPhone("Event saved on this phone.", `/people/${person.id}`);
   };
 
   const draw = () => render(html`

@@ -1,9 +1,9 @@
 import { html, render } from "../../vendor/lit-html.js";
-import { app, navigate } from "../main.js";
+import { app } from "../main.js";
 import * as store from "../store.js";
-import * as sync from "../sync.js";
+import { savedOnPhone } from "../capture.js";
 import { errorSummary, focusErrors, textField } from "../forms.js";
-import { announce, localDateTimeValue } from "../util.js";
+import { localDateTimeValue } from "../util.js";
 
 // The quarterly feedback conversation: three plain-language questions, in the person's words.
 export async function feedbackFormView(main, { id }) {
@@ -28,12 +28,7 @@ export async function feedbackFormView(main, { id }) {
       participants: state.participants.trim(),
     };
     await store.enqueue("feedback.create", args, [["feedback", { ...args }]]);
-    app.dirtyForm = false;
-    announce("Feedback saved on this phone.");
-    sync.refreshCounts();
-    sync.syncNow();
-    sync.requestBackgroundSync();
-    navigate(`/people/${person.id}`);
+    savedOnPhone("Feedback saved on this phone.", `/people/${person.id}`);
   };
 
   const draw = () => render(html`

@@ -1,9 +1,9 @@
 import { html, render } from "../../vendor/lit-html.js";
-import { app, navigate } from "../main.js";
+import { app } from "../main.js";
 import * as store from "../store.js";
-import * as sync from "../sync.js";
+import { savedOnPhone } from "../capture.js";
 import { errorSummary, focusErrors, selectField, textField } from "../forms.js";
-import { addDays, announce, today } from "../util.js";
+import { addDays, today } from "../util.js";
 
 const REQUIRED = {
   domain: "Name the area, in the person's words (for example “Confidence using buses”).",
@@ -61,12 +61,7 @@ export async function outcomeFormView(main, { id: personId, outcomeId }) {
       await store.enqueue("outcome.create", { id, person_id: person.id, ...fields },
         [["outcomes", { id, person_id: person.id, ...fields, version: 1, actions: [] }]]);
     }
-    app.dirtyForm = false;
-    announce("Outcome saved on this phone.");
-    sync.refreshCounts();
-    sync.syncNow();
-    sync.requestBackgroundSync();
-    navigate(`/people/${person.id}`);
+    savedOnPhone("Outcome saved on this phone.", `/people/${person.id}`);
   };
 
   const draw = () => render(html`

@@ -1,7 +1,7 @@
 import { html, render, nothing } from "../../vendor/lit-html.js";
-import { app, navigate } from "../main.js";
+import { app } from "../main.js";
 import * as store from "../store.js";
-import * as sync from "../sync.js";
+import { savedOnPhone } from "../capture.js";
 import { errorSummary, focusErrors, pictureChoice, textField } from "../forms.js";
 import { SCORE_WORDS, announce, formatDate, localDateTimeValue } from "../util.js";
 import { handoverResult } from "./handover.js";
@@ -66,12 +66,7 @@ export async function reviewFormView(main, { outcomeId }) {
     if (state.achieved) writes.push(["outcomes", { ...outcome, status: "achieved" }]);
     await store.enqueue("review.create", args, writes);
     drafts.delete(outcome.id);
-    app.dirtyForm = false;
-    announce("Review saved on this phone.");
-    sync.refreshCounts();
-    sync.syncNow();
-    sync.requestBackgroundSync();
-    navigate(`/people/${outcome.person_id}`);
+    savedOnPhone("Review saved on this phone.", `/people/${outcome.person_id}`);
   };
 
   const setScore = (n) => { state.score = n; app.dirtyForm = true; delete errors.score; draw(); };
