@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Action, EvidenceNote, Outcome, Person, Review, User
+from ..models.base import new_id
 from . import access, audit
 from .errors import Forbidden, Invalid, NotFound
 from .records import apply_update, check_retry
@@ -227,7 +228,7 @@ def create_review(actor: User, data: dict) -> Review:
             )
 
     review = Review(
-        id=data.get("id") or None,
+        id=data.get("id") or new_id(),
         outcome_id=outcome.id,
         person_id=outcome.person_id,
         score=data["score"],
@@ -239,18 +240,17 @@ def create_review(actor: User, data: dict) -> Review:
         created_by=actor.id,
         origin_hash=digest,
     )
+    # The review and its notes go in with one flush (a sync batch applies hundreds of these).
+    review.evidence = [
+        EvidenceNote(id=new_id(), person_id=outcome.person_id, outcome_id=outcome.id, text=text, happened_at=happened_at, created_by=actor.id)
+        for text in data["evidence"]
+    ]
     db.session.add(review)
-    db.session.flush()
-    for text in data["evidence"]:
-        db.session.add(
-            EvidenceNote(person_id=outcome.person_id, review_id=review.id, outcome_id=outcome.id, text=text, happened_at=happened_at, created_by=actor.id)
-        )
     if review.achieved and outcome.status == "active":
         outcome.status = "achieved"
         outcome.version += 1
         outcome.field_versions = {**(outcome.field_versions or {}), "status": outcome.version}
     db.session.flush()
-    db.session.refresh(review)
     person = db.session.get(Person, outcome.person_id)
     audit.record(actor, "create", "review", review.id, person=person, score=review.score)
     return review
