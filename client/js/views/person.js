@@ -3,6 +3,7 @@ import { get } from "../api.js";
 import { app } from "../main.js";
 import * as store from "../store.js";
 import { trendChart } from "../chart.js";
+import { SCALES } from "../pictures.js";
 import { SCORE_WORDS, dueLabel, formatDate, nextReviewDue } from "../util.js";
 
 const evidenceTexts = (r) => (r.evidence || []).map((e) => (typeof e === "string" ? e : e.text));
@@ -18,6 +19,9 @@ export async function personView(main, { id }) {
     .sort((a, b) => (a.status === "active" ? 0 : 1) - (b.status === "active" ? 0 : 1) || b.starts_on.localeCompare(a.starts_on));
   const reviews = await store.byIndex("reviews", "person_id", id);
   const actions = await store.byIndex("actions", "person_id", id);
+  const checks = person.weekly_checks
+    ? (await store.byIndex("checks", "person_id", id)).sort((a, b) => b.week_of.localeCompare(a.week_of)).slice(0, 8)
+    : [];
   const outbox = await store.outbox();
   const pendingIds = new Set(outbox.map((e) => e.id));
   const picked = {};
@@ -32,6 +36,12 @@ export async function personView(main, { id }) {
       <a class="button secondary" href="/people/${id}/feedback/new">Feedback conversation</a>
       <a class="button secondary" href="/people/${id}/events/new">Log an event</a>
     </div>
+    ${checks.length ? html`<table class="data">
+      <caption>Recent weekly checks</caption>
+      <thead><tr><th scope="col">Week of</th><th scope="col">Incidents</th><th scope="col">Engagement</th><th scope="col">Mood</th><th scope="col">Note</th></tr></thead>
+      <tbody>${checks.map((c) => html`<tr><td>${formatDate(c.week_of)}${c._pending && pendingIds.has(c._pending) ? html`<br><span class="tag">waiting</span>` : nothing}</td>
+        <td>${c.incidents}</td><td>${c.engagement}</td><td>${c.mood} <span class="muted">${SCALES.mood.words[c.mood]}</span></td><td>${c.note || ""}</td></tr>`)}</tbody>
+    </table>` : nothing}
     ${outcomes.length ? "" : html`<p>No outcomes yet. Define the first one with ${person.preferred_name || person.name}, in their own words.</p>`}
     ${outcomes.map((o) => outcomeSection(o))}`, main);
 
