@@ -9,14 +9,18 @@ PostgreSQL; on SQLite every write request already holds the write lock from BEGI
 copies of a batch pushed at the same moment apply each mutation once: the second waits, then finds
 `last_mutation_id` moved on and answers from the stored results. Each mutation runs in a SAVEPOINT,
 so a rejected one leaves nothing half-written, and the whole batch commits before the reply is built.
+If two transactions still collide on a unique key (two devices creating the same record at once) or
+deadlock, the mutation or the whole push is run once more and then sees what the other committed.
 
 Pull
 ----
 Every synced row carries `seq`, stamped from one counter row inside its writing transaction
 (changeseq.py), and every row that leaves someone's scope leaves a Tombstone stamped the same way.
-A pull first reads the committed counter value V: the counter row lock means every row with
-seq <= V is committed, so each table is then read for cursor < seq <= V and nothing committed
-later, in between the per-table reads, can be skipped. Rows come back merged in seq order.
+A pull first reads the committed counter value V. The counter row lock means every row with
+seq <= V is already committed, so the page (one UNION ALL over every synced table and the
+tombstones, cursor < seq <= V, in seq order) cannot miss a row that commits while the pull runs,
+even though PostgreSQL's READ COMMITTED gives each statement its own snapshot. Rows committed
+later have seq > V and come in the next pull.
 
 Scope changes: `remove_from_caseload` writes tombstones for that user (the phone deletes the person
 and everything of theirs); `add_to_caseload` re-stamps the person and all their records with fresh
@@ -100,12 +104,6 @@ def register(name: str, schema: Schema | type[Schema], fn: MutationFn) -> None:
     MUTATIONS[name] = (schema, fn)
 
 
-def update_schema(cls: type[Schema]) -> Schema:
-    """An update schema instance that requires `version` and nothing else: an edit sends only the
-    fields it changed. (`class Meta: partial = True` is not a marshmallow option.)"""
-    return cls(partial=tuple(name for name in cls().fields if name != "version"))
-
-
 def updater(fn: Callable[..., Any]) -> MutationFn:
     """Adapt update_x(actor, record_id, data, merge_partial) to a mutation: `args.id` names the record,
     and edits to fields nobody else changed merge even when another field conflicts."""
@@ -118,16 +116,23 @@ def updater(fn: Callable[..., Any]) -> MutationFn:
 
 
 register("outcome.create", OutcomeCreateSchema, outcomes.create_outcome)
-register("outcome.update", update_schema(OutcomeUpdateSchema), updater(outcomes.update_outcome))
+register("outcome.update", OutcomeUpdateSchema, updater(outcomes.update_outcome))  # partial: only `version` required
 register("action.create", ActionCreateSchema, outcomes.create_action)
-register("action.update", update_schema(ActionUpdateSchema), updater(outcomes.update_action))
+register("action.update", ActionUpdateSchema, updater(outcomes.update_action))
 register("review.create", ReviewCreateSchema, outcomes.create_review)
 register("evidence.create", EvidenceCreateSchema, outcomes.create_evidence)
 from . import improvement_sync  # noqa: E402,F401  (feedback/check/event/change.create)
 
 
+_instances: dict[type[Schema], Schema] = {}
+
+
 def _schema(schema: Schema | type[Schema]) -> Schema:
-    return schema() if isinstance(schema, type) else schema
+    if not isinstance(schema, type):
+        return schema
+    if schema not in _instances:
+        _instances[schema] = schema()
+    return _instances[schema]
 
 
 # ---- push ----
