@@ -14,7 +14,8 @@ _HASH = generate_password_hash(PASSWORD)
 
 def organisation(app, name="Org", services=("supported_living",)):
     """An organisation with services, a worker, manager, senior, commissioner, admin and two people
-    (one on the worker's caseload, one not). Returns a dict of ids and emails."""
+    (one on the worker's caseload, one not). Returns a dict: "person"/"other_person" are Person ids,
+    "<role>" the account's email ("person_email" for the person's own account), "<role>_id" its user id."""
     with app.app_context():
         org = Organisation(name=name)
         db.session.add(org)
@@ -34,7 +35,8 @@ def organisation(app, name="Org", services=("supported_living",)):
                         person_id=on.id if role == "person" else None)
             db.session.add(user)
             db.session.flush()
-            ids[role] = email
+            # "person" already names the Person record; the person's own account is "person_email".
+            ids["person_email" if role == "person" else role] = email
             ids[role + "_id"] = user.id
             if role in ("registered_manager", "commissioner"):
                 db.session.add(UserService(user_id=user.id, service_id=svcs[0].id))

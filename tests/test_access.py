@@ -22,12 +22,8 @@ NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
 def organisation(app, name, **kw):
-    """factories.organisation, with "person" naming the Person record (the factory's loop overwrites
-    that key with the person account's email) and every role's email under "emails"."""
+    """factories.organisation, with every role's email under "emails"."""
     ids = factories.organisation(app, name, **kw)
-    with app.app_context():
-        ids["person_email"] = ids["person"]
-        ids["person"] = db.session.get(User, ids["person_id"]).person_id
     ids["emails"] = {role: ids["person_email"] if role == "person" else ids[role] for role in ROLES}
     return ids
 

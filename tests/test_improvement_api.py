@@ -92,7 +92,7 @@ def other_org(app):
     """A second organisation (factories.organisation) with a residential service."""
     ids = factories.organisation(app, "Elsewhere", services=("residential",))
     with app.app_context():
-        ids["person_id_"] = db.session.get(User, ids["person_id"]).person_id  # the factory overwrites "person"
+        ids["person_id_"] = ids["person"]
     return ids
 
 

@@ -51,19 +51,9 @@ def outcome_body(person_id, **kw) -> dict:
     return body
 
 
-def organisation(app, name):
-    """factories.organisation, with "person" naming the Person record (the factory's loop overwrites
-    that key with the person account's email) and the account's email under "person_email"."""
-    ids = factories.organisation(app, name)
-    with app.app_context():
-        ids["person_email"] = ids["person"]
-        ids["person"] = db.session.get(User, ids["person_id"]).person_id
-    return ids
-
-
 @pytest.fixture
 def org(app):
-    return organisation(app, "Alpha")
+    return factories.organisation(app, "Alpha")
 
 
 @pytest.fixture
@@ -256,7 +246,7 @@ def test_action_owner_must_be_named(app, org, worker):
 
 
 def test_action_owner_must_be_staff_of_this_organisation(app, org, worker):
-    other = organisation(app, "Beta")
+    other = factories.organisation(app, "Beta")
     oid = factories.outcome(app, org["person"])
     r = worker.post("/api/v1/actions", json={"outcome_id": oid, "description": "Do it", "owner_kind": "staff",
                                              "owner_user_id": other["support_worker_id"]})

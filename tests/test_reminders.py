@@ -38,11 +38,9 @@ def at(day: date) -> datetime:
 
 
 def organisation(app, name="Alpha", **kw):
-    """factories.organisation, with "person" the Person id (the factory overwrites it with the
-    person account's email), and that person joined recently so no feedback falls due."""
+    """factories.organisation, with both people joined recently so no feedback falls due."""
     ids = factories.organisation(app, name, **kw)
     with app.app_context():
-        ids["person"] = db.session.get(User, ids["person_id"]).person_id
         for pid in (ids["person"], ids["other_person"]):
             db.session.get(Person, pid).joined_on = TODAY - timedelta(days=10)
         db.session.commit()

@@ -16,16 +16,6 @@ from tests import factories
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def organisation(app, name):
-    """factories.organisation, with "person" naming the Person record (the factory's loop overwrites
-    that key with the person account's email) and the account's email under "person_email"."""
-    ids = factories.organisation(app, name)
-    with app.app_context():
-        ids["person_email"] = ids["person"]
-        ids["person"] = db.session.get(User, ids["person_id"]).person_id
-    return ids
-
-
 def counts(app) -> tuple[int, int]:
     """(reviews, evidence notes)"""
     with app.app_context():
@@ -49,7 +39,7 @@ def review(outcome_id, score=3, days_ago=1, **kw) -> dict:
 
 @pytest.fixture
 def org(app):
-    return organisation(app, "Alpha")
+    return factories.organisation(app, "Alpha")
 
 
 @pytest.fixture
@@ -229,7 +219,7 @@ def test_review_for_someone_outside_the_workers_caseload_is_not_found(app, org, 
 
 
 def test_review_for_another_organisation_is_not_found(app, org, worker):
-    other = organisation(app, "Beta")
+    other = factories.organisation(app, "Beta")
     oid = factories.outcome(app, other["person"])
     r = worker.post("/api/v1/reviews", json=review(oid))
     assert r.status_code == 404

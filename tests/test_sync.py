@@ -41,13 +41,7 @@ TODAY = date.today()
 # ---- helpers ----
 
 def organisation(app, name="Org"):
-    """factories.organisation, with "person" naming the Person record (the factory's loop overwrites
-    that key with the person account's email) and that email under "person_email"."""
-    ids = factories.organisation(app, name)
-    with app.app_context():
-        ids["person_email"] = ids["person"]
-        ids["person"] = db.session.get(User, ids["person_id"]).person_id
-    return ids
+    return factories.organisation(app, name)
 
 
 def new_id() -> str:
@@ -383,6 +377,37 @@ def test_a_stale_edit_of_the_same_field_conflicts_and_edits_of_other_fields_merg
     assert again["results"][0]["status"] == "duplicate" and again["results"][0]["original"] == stale["results"][0]
     with app.app_context():
         assert db.session.get(Outcome, org["outcome"]).version == 4
+
+
+def test_a_partly_merged_edit_is_audited_with_the_fields_it_changed(app, api_for, org):
+    worker = api_for(org["support_worker"])
+    manager = api_for(org["registered_manager"])
+    push(manager, new_id(), batch(("outcome.update", {"id": org["outcome"], "version": 1, "target": "Weekly, alone"})))
+    reply = push(worker, new_id(), batch(("outcome.update", {"id": org["outcome"], "version": 1, "target": "Daily",
+                                                             "indicator": "Takes the bus alone"})))
+    assert reply["results"][0]["status"] == "conflict"
+    with app.app_context():
+        events = db.session.execute(
+            select(AuditEvent).where(AuditEvent.entity == "outcome", AuditEvent.action == "update", AuditEvent.entity_id == org["outcome"])
+        ).scalars().all()
+        assert [e.detail["fields"] for e in events] == [["target"], ["indicator"]]
+        assert events[1].detail["conflicts"] == ["target"]
+
+
+def test_an_action_edit_may_change_the_owner_kind_alone(app, api_for, org):
+    worker = api_for(org["support_worker"])
+    phone = new_id()
+    aid = new_id()
+    made = push(worker, phone, batch(("action.create", {"id": aid, "outcome_id": org["outcome"], "description": "Practise the route",
+                                                        "owner_kind": "staff", "owner_user_id": org["support_worker_id"]})))
+    assert statuses(made) == ["applied"]
+    # To the person and back to staff: the stored staff member is kept, so no user id is needed.
+    moved = push(worker, phone, batch(("action.update", {"id": aid, "version": 1, "owner_kind": "person"}),
+                                      ("action.update", {"id": aid, "version": 2, "owner_kind": "staff"}), start=2))
+    assert statuses(moved) == ["applied", "applied"]
+    # Naming "someone else" without a name is refused, naming the field.
+    bad = push(worker, phone, batch(("action.update", {"id": aid, "version": 3, "owner_kind": "other"}), start=4))
+    assert bad["results"][0]["status"] == "rejected" and "owner_name" in bad["results"][0]["error"]["fields"]
 
 
 def test_an_update_of_a_missing_record_or_from_a_future_version_is_rejected(app, api_for, org):

@@ -27,10 +27,37 @@ function setState(patch) {
   listeners.forEach((fn) => fn(state));
 }
 
-// One tab pushes at a time.
+// One tab pushes at a time. A trigger that arrives while a sync is running (the phone came back
+// online mid-attempt, say) is not dropped: one more sync runs when the current one ends.
+let again = false;
+let running = false;
+
 function withLock(fn) {
-  if (navigator.locks) return navigator.locks.request("tandem-sync", { ifAvailable: true }, (lock) => (lock ? fn() : null));
-  return fn();
+  const run = async () => {
+    running = true;
+    try {
+      return await fn();
+    } finally {
+      running = false;
+      if (again) {
+        again = false;
+        setTimeout(() => syncNow(), 0);
+      }
+    }
+  };
+  if (running) {
+    again = true;
+    return Promise.resolve(null);
+  }
+  if (navigator.locks) {
+    return navigator.locks.request("tandem-sync", { ifAvailable: true }, (lock) => {
+      if (lock) return run();
+      again = true; // another tab holds it: try again shortly
+      setTimeout(() => { if (again) { again = false; syncNow(); } }, 2000);
+      return null;
+    });
+  }
+  return run();
 }
 
 export function syncNow() {

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Action, EvidenceNote, Outcome, Person, Review, User
 from ..models.base import new_id
 from . import access, audit
-from .errors import Forbidden, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound
 from .records import apply_update, check_retry
 
 MAX_PRIORITY_PER_QUARTER = 3
@@ -141,16 +141,22 @@ def update_outcome(actor: User, outcome_id: str, data: dict, merge_partial: bool
     was_priority = outcome.priority and outcome.status == "active"
     if becomes_priority and (not was_priority or "starts_on" in changes or "review_by" in changes):
         _check_priority_limit(outcome.person_id, starts_on, review_by, exclude_id=outcome.id)
-    changed = apply_update(outcome, changes, data["version"], OutcomeOut().dump, merge_partial)
-    db.session.flush()
-    audit.record(actor, "update", "outcome", outcome.id, person=db.session.get(Person, outcome.person_id), fields=changed)
+    person = db.session.get(Person, outcome.person_id)
+    changed = _apply_audited(actor, "outcome", outcome, person, changes, data["version"], OutcomeOut().dump, merge_partial)
     return outcome
 
 
 # ---- actions ----
 
 def _check_owner(actor: User, data: dict) -> None:
-    if data.get("owner_kind") == "staff" and data.get("owner_user_id"):
+    """Who owns an action: a staff member of the organisation, the person, or a named other.
+    Checked on the merged record, so an edit may change one of kind, user or name alone."""
+    kind = data.get("owner_kind")
+    if kind == "staff" and not data.get("owner_user_id"):
+        raise Invalid("Choose the staff member who owns this action.", fields={"owner_user_id": ["Choose the staff member who owns this action."]})
+    if kind == "other" and not data.get("owner_name"):
+        raise Invalid("Name who owns this action (for example a family member).", fields={"owner_name": ["Name who owns this action (for example a family member)."]})
+    if kind == "staff" and data.get("owner_user_id"):
         owner = db.session.get(User, data["owner_user_id"])
         if owner is None or owner.organisation_id != actor.organisation_id or owner.role == "person":
             raise Invalid("No such staff member.", fields={"owner_user_id": ["No such staff member."]})
@@ -181,10 +187,23 @@ def update_action(actor: User, action_id: str, data: dict, merge_partial: bool =
     changes = {k: v for k, v in data.items() if k not in {"version", "id"}}
     merged = {"owner_kind": action.owner_kind, "owner_user_id": action.owner_user_id, "owner_name": action.owner_name, **changes}
     _check_owner(actor, merged)
-    changed = apply_update(action, changes, data["version"], ActionOut().dump, merge_partial)
-    db.session.flush()
-    audit.record(actor, "update", "action", action.id, person=db.session.get(Person, action.person_id), fields=changed)
+    person = db.session.get(Person, action.person_id)
+    _apply_audited(actor, "action", action, person, changes, data["version"], ActionOut().dump, merge_partial)
     return action
+
+
+def _apply_audited(actor, entity, record, person, changes, version, dump, merge_partial):
+    """apply_update, with the audit entry written whatever part of the edit was applied (a sync
+    edit can merge some fields and conflict on others)."""
+    try:
+        changed = apply_update(record, changes, version, dump, merge_partial)
+    except Conflict as conflict:
+        if conflict.extra.get("applied"):
+            audit.record(actor, "update", entity, record.id, person=person, fields=conflict.extra["applied"], conflicts=sorted(conflict.fields))
+        raise
+    db.session.flush()
+    audit.record(actor, "update", entity, record.id, person=person, fields=changed)
+    return changed
 
 
 # ---- reviews and evidence ----

@@ -91,14 +91,7 @@ class ActionFields(InputSchema):
     owner_name = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=200))
     due_on = plausible_date(load_default=None, allow_none=True)
     status = fields.String(load_default="open", validate=one_of(ACTION_STATUSES))
-
-    @validates_schema
-    def _owner(self, data, partial=None, **_):
-        kind = data.get("owner_kind")
-        if kind == "staff" and not data.get("owner_user_id"):
-            raise ValidationError("Choose the staff member who owns this action.", "owner_user_id")
-        if kind == "other" and not data.get("owner_name"):
-            raise ValidationError("Name who owns this action (for example a family member).", "owner_name")
+    # Who may own an action is checked on the merged record in server/domain/outcomes._check_owner.
 
 
 class ActionCreateSchema(ActionFields):
