@@ -40,8 +40,10 @@ def _migrations_dir():
 
 def register_security(app: Flask) -> None:
     from . import security
+    from .domain import audit
 
     security.init_app(app)
+    audit.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -95,3 +95,23 @@ def test_define_outcome_and_review_with_a_drop(live, page):
         notes = db.session.execute(select(EvidenceNote.text).where(EvidenceNote.outcome_id == outcome_id)).scalars().all()
         assert sorted(notes) == sorted(["Went to the pool with staff", "Swam with his cousin, staff waited in the café",
                                         "Did not go: the bus timetable changed"])
+
+
+def test_marking_an_action_done_reaches_the_server(live, page):
+    import re
+
+    from server.models import Action
+
+    sign_in(page, live, "worker@demo.example")
+    page.get_by_role("link", name="Sam Taylor").click()
+    section = page.locator("section.outcome", has=page.get_by_role("heading", name="Confidence using buses"))
+    section.get_by_role("button", name=re.compile(r"Mark done\W+Keep the bus pass in the wallet")).click()
+    section.get_by_role("button", name=re.compile(r"Reopen\W+Keep the bus pass in the wallet")).wait_for()
+    for _ in range(100):  # the phone saved it first; it reaches the server on the next sync
+        with live.app.app_context():
+            action = db.session.execute(select(Action).where(Action.description == "Keep the bus pass in the wallet")).scalar_one()
+            if action.status == "done":
+                break
+        page.wait_for_timeout(100)
+    assert (action.status, action.version) == ("done", 2)
+    page.locator("#sync-state", has_text="All changes saved").wait_for()

@@ -54,7 +54,7 @@ export async function outcomeFormView(main, { id: personId, outcomeId }) {
       const changed = Object.fromEntries(Object.entries(fields).filter(([k, v]) => existing[k] !== v));
       if (Object.keys(changed).length) {
         await store.enqueue("outcome.update", { id: existing.id, version: existing.version, ...changed },
-          [["outcomes", { ...existing, ...changed }]]);
+          [["outcomes", { ...existing, ...changed, version: existing.version + 1 }]]);
       }
     } else {
       const id = store.uuid();

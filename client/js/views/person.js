@@ -4,7 +4,8 @@ import { app } from "../main.js";
 import * as store from "../store.js";
 import { trendChart } from "../chart.js";
 import { SCALES } from "../pictures.js";
-import { SCORE_WORDS, dueLabel, formatDate, nextReviewDue } from "../util.js";
+import { SCORE_WORDS, announce, dueLabel, formatDate, nextReviewDue } from "../util.js";
+import * as sync from "../sync.js";
 
 const evidenceTexts = (r) => (r.evidence || []).map((e) => (typeof e === "string" ? e : e.text));
 
@@ -25,6 +26,20 @@ export async function personView(main, { id }) {
   const outbox = await store.outbox();
   const pendingIds = new Set(outbox.map((e) => e.id));
   const picked = {};
+
+  // An action's status changes on the phone first, as a versioned edit (merged on the server).
+  const setActionStatus = async (action, status) => {
+    // The local copy takes the version this edit will make, so a second edit does not conflict with the first.
+    const updated = { ...action, status, version: action.version + 1 };
+    const n = await store.enqueue("action.update", { id: action.id, version: action.version, status }, [["actions", updated]]);
+    actions.splice(actions.indexOf(action), 1, { ...updated, _pending: n });
+    pendingIds.add(n);
+    announce(status === "done" ? "Action marked done." : "Action reopened.");
+    sync.refreshCounts();
+    sync.syncNow();
+    draw();
+    drawCharts();
+  };
   const server = {};
 
   const draw = () => render(html`
@@ -67,7 +82,9 @@ export async function personView(main, { id }) {
           <a class="button secondary" href="/outcomes/${o.id}/edit">Edit outcome</a>
         </div>
         ${mineActions.length ? html`<h3>Actions</h3><ul class="plain actions-list">${mineActions.map((a) => html`
-          <li><span class="tag">${a.status}</span> ${a.description} — <em>${a.owner_label || ownerLabel(a)}</em>${a.due_on ? html`, by ${formatDate(a.due_on)}` : ""}</li>`)}</ul>` : nothing}
+          <li><span class="tag">${a.status}</span> ${a.description} — <em>${a.owner_label || ownerLabel(a)}</em>${a.due_on ? html`, by ${formatDate(a.due_on)}` : ""}
+            ${a.status === "open" ? html`<button type="button" class="secondary small" @click=${() => setActionStatus(a, "done")}>Mark done<span class="visually-hidden">: ${a.description}</span></button>`
+              : html`<button type="button" class="secondary small" @click=${() => setActionStatus(a, "open")}>Reopen<span class="visually-hidden">: ${a.description}</span></button>`}</li>`)}</ul>` : nothing}
         <h3>Progress</h3>
         ${mine.length ? html`
           <div class="chart" id="chart-${o.id}"></div>
