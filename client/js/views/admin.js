@@ -20,11 +20,11 @@ export async function adminView(main) {
     <h2>Services</h2>
     <ul class="plain">${services.map((s) => html`<li>${s.name} <span class="muted">(${s.kind.replace("_", " ")})</span></li>`)}</ul>
     <h2>Accounts</h2>
-    <table class="data">
+    <div class="table-scroll" tabindex="0" role="region" aria-label="Table (scrolls sideways on a small screen)"><table class="data">
       <caption>${users.length} accounts</caption>
       <thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Services</th></tr></thead>
       <tbody>${users.map((u) => html`<tr><td>${u.name}<br><span class="muted">${u.email}</span></td><td>${ROLE_NAMES[u.role] || u.role}</td>
         <td>${u.services.map((s) => s.name).join(", ") || "–"}</td></tr>`)}</tbody>
-    </table>
+    </table></div>
     <p class="muted">Add accounts with <code>flask --app server users create</code>.</p>`, main);
 }

@@ -35,7 +35,7 @@ export async function changeEffectView(main, { changeId }, query) {
     <h2>Incidents per week</h2>
     <div class="chart" id="effect-chart"></div>
     <p class="chart-key">The vertical line is the start of the change.</p>
-    <table class="data">
+    <div class="table-scroll" tabindex="0" role="region" aria-label="Table (scrolls sideways on a small screen)"><table class="data">
       <caption>Before and after, ${effect.weeks} weeks each side</caption>
       <thead><tr><th scope="col">Measure</th><th scope="col">Before</th><th scope="col">After</th><th scope="col">Change (95% interval)</th></tr></thead>
       <tbody>
@@ -46,13 +46,13 @@ export async function changeEffectView(main, { changeId }, query) {
           <td>${fmt(s.before?.mean)} <span class="muted">(${s.before?.n ?? 0} wk)</span></td><td>${fmt(s.after?.mean)} <span class="muted">(${s.after?.n ?? 0} wk)</span></td>
           <td>${s.difference != null ? html`${s.difference > 0 ? "+" : ""}${fmt(s.difference)} (${fmt(s.ci95?.[0])} to ${fmt(s.ci95?.[1])})` : "not enough data"}</td></tr>`; })}
       </tbody>
-    </table>
+    </table></div>
     <p class="muted">Methods: ${inc.method || ""}${m.engagement?.method ? `; ${m.engagement.method}` : ""}.</p>
     ${(effect.themes || []).length ? html`<h2>Feedback themes it answers</h2>
-      <table class="data"><caption>Share of reviewed feedback conversations tagged with each theme</caption>
+      <div class="table-scroll" tabindex="0" role="region" aria-label="Table (scrolls sideways on a small screen)"><table class="data"><caption>Share of reviewed feedback conversations tagged with each theme</caption>
         <thead><tr><th scope="col">Theme</th><th scope="col">Before</th><th scope="col">After</th></tr></thead>
         <tbody>${effect.themes.map((t) => html`<tr><th scope="row">${t.theme.name}</th>
-          <td>${share(t.before)}</td><td>${share(t.after)}</td></tr>`)}</tbody></table>` : nothing}`, main);
+          <td>${share(t.before)}</td><td>${share(t.after)}</td></tr>`)}</tbody></table></div>` : nothing}`, main);
   drawChart(main.querySelector("#effect-chart"), effect);
 }
 

@@ -98,14 +98,14 @@ export async function themeTrendView(main, { serviceId }) {
     <h1>Feedback themes: ${data.service.name}</h1>
     <div class="chart" id="theme-chart"></div>
     <ul class="plain chart-legend">${themes.map((t, i) => html`<li><span class="legend-swatch s${i % 6}" aria-hidden="true"></span> ${t.name}</li>`)}</ul>
-    <table class="data">
+    <div class="table-scroll" tabindex="0" role="region" aria-label="Table (scrolls sideways on a small screen)"><table class="data">
       <caption>Conversations tagged with each theme, per quarter</caption>
       <thead><tr><th scope="col">Theme</th>${data.quarters.map((q) => html`<th scope="col">${q.quarter}</th>`)}</tr></thead>
       <tbody>
         ${themes.map((t) => html`<tr><th scope="row">${t.name}</th>${t.counts.map((n, i) => html`<td>${n}${t.shares[i] != null ? html` <span class="muted">(${Math.round(t.shares[i] * 100)}%)</span>` : nothing}</td>`)}</tr>`)}
         <tr><th scope="row">Conversations (reviewed)</th>${data.quarters.map((q) => html`<td>${q.conversations} (${q.reviewed})</td>`)}</tr>
       </tbody>
-    </table>`, main);
+    </table></div>`, main);
   const target = main.querySelector("#theme-chart");
   if (!themes.length || !target) return;
   const xs = data.quarters.map((q) => Date.parse(`${q.starts_on}T12:00:00Z`) / 1000);

@@ -118,7 +118,7 @@ export async function overdueView(main) {
   const canAck = app.user.role === "registered_manager" || app.user.role === "senior_leader";
   render(html`
     <h1>Overdue reviews</h1>
-    ${data.overdue.length ? html`<table class="data">
+    ${data.overdue.length ? html`<div class="table-scroll" tabindex="0" role="region" aria-label="Table (scrolls sideways on a small screen)"><table class="data">
       <caption>${data.overdue.length} review${data.overdue.length === 1 ? "" : "s"} overdue, most late first</caption>
       <thead><tr><th scope="col">Person and goal</th><th scope="col">How late</th><th scope="col">Keyworker</th><th scope="col">Seen</th></tr></thead>
       <tbody>${data.overdue.map((o) => html`<tr>
@@ -127,5 +127,5 @@ export async function overdueView(main) {
         <td>${o.keyworkers.join(", ") || "None"}</td>
         <td>${o.acknowledged ? html`${o.acknowledged.by}, ${formatDate(o.acknowledged.at)}`
           : canAck ? html`<button type="button" class="secondary" @click=${() => ack(o)}>Acknowledge<span class="visually-hidden"> ${o.person_name}, ${o.domain}</span></button>` : "Not yet"}</td>
-      </tr>`)}</tbody></table>` : html`<p>No reviews are overdue.</p>`}`, main);
+      </tr>`)}</tbody></table></div>` : html`<p>No reviews are overdue.</p>`}`, main);
 }

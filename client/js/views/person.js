@@ -51,12 +51,12 @@ export async function personView(main, { id }) {
       <a class="button secondary" href="/people/${id}/feedback/new">Feedback conversation</a>
       <a class="button secondary" href="/people/${id}/events/new">Log an event</a>
     </div>
-    ${checks.length ? html`<table class="data">
+    ${checks.length ? html`<div class="table-scroll" tabindex="0" role="region" aria-label="Table (scrolls sideways on a small screen)"><table class="data">
       <caption>Recent weekly checks</caption>
       <thead><tr><th scope="col">Week of</th><th scope="col">Incidents</th><th scope="col">Engagement</th><th scope="col">Mood</th><th scope="col">Note</th></tr></thead>
       <tbody>${checks.map((c) => html`<tr><td>${formatDate(c.week_of)}${c._pending && pendingIds.has(c._pending) ? html`<br><span class="tag">waiting</span>` : nothing}</td>
         <td>${c.incidents}</td><td>${c.engagement}</td><td>${c.mood} <span class="muted">${SCALES.mood.words[c.mood]}</span></td><td>${c.note || ""}</td></tr>`)}</tbody>
-    </table>` : nothing}
+    </table></div>` : nothing}
     ${outcomes.length ? "" : html`<p>No outcomes yet. Define the first one with ${person.preferred_name || person.name}, in their own words.</p>`}
     ${outcomes.map((o) => outcomeSection(o))}`, main);
 
@@ -91,7 +91,7 @@ export async function personView(main, { id }) {
           <p class="chart-key"><span class="key-line solid" aria-hidden="true"></span> C: co-produced change <span class="key-line dashed" aria-hidden="true"></span> A: action</p>
           <div class="picked" aria-live="polite">${pick ? html`<strong>${formatDate(pick.happened_at)}: ${pick.score} (${SCORE_WORDS[pick.score]})</strong>
             <ul>${evidenceTexts(pick).map((t) => html`<li>${t}</li>`)}</ul>` : html`<span class="muted">Tap a point to see its evidence.</span>`}</div>
-          <table class="data">
+          <div class="table-scroll" tabindex="0" role="region" aria-label="Table (scrolls sideways on a small screen)"><table class="data">
             <caption>Reviews of “${o.domain}”</caption>
             <thead><tr><th scope="col">Date</th><th scope="col">Score</th><th scope="col">Rated by</th><th scope="col">Evidence</th></tr></thead>
             <tbody>${mine.map((r) => html`<tr>
@@ -101,7 +101,7 @@ export async function personView(main, { id }) {
               <td><ul class="plain">${evidenceTexts(r).map((t) => html`<li>${t}</li>`)}</ul>
                 ${r.what_changed ? html`<p><strong>What changed:</strong> ${r.what_changed}</p><p><strong>Support change:</strong> ${r.support_adjustment}</p>` : ""}</td>
             </tr>`)}</tbody>
-          </table>
+          </table></div>
           ${traj && traj.markers.length ? html`<h3>Marked on the line</h3><ul class="plain">${traj.markers.map((m) => html`<li>${formatDate(m.date)} — ${m.kind === "change" ? "Change" : "Action"}: ${m.label}</li>`)}</ul>` : nothing}
           ${traj ? quarterTable(o, traj.quarters) : html`<p class="muted">Quarter results show when you are online.</p>`}
         ` : html`<p>No reviews yet.</p>`}
@@ -109,11 +109,11 @@ export async function personView(main, { id }) {
   };
 
   const quarterTable = (o, quarters) => html`
-    <table class="data">
+    <div class="table-scroll" tabindex="0" role="region" aria-label="Table (scrolls sideways on a small screen)"><table class="data">
       <caption>Quarter results for “${o.domain}”</caption>
       <thead><tr><th scope="col">Quarter</th><th scope="col">First</th><th scope="col">Last</th><th scope="col">Direction</th><th scope="col">Achieved</th></tr></thead>
       <tbody>${quarters.map((q) => html`<tr><td>${q.quarter}</td><td>${q.first}</td><td>${q.last}</td><td>${q.direction}</td><td>${q.achieved ? "Yes" : "No"}</td></tr>`)}</tbody>
-    </table>`;
+    </table></div>`;
 
   const drawCharts = () => {
     for (const o of outcomes) {

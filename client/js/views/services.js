@@ -53,7 +53,7 @@ export async function serviceMeasuresView(main, { serviceId }, query) {
       </select>
     </form>
     <p class="muted">${formatDate(m.from)} to ${formatDate(m.to)} · ${m.people} people supported · ${m.people_reviewed} reviewed this quarter</p>
-    <table class="data">
+    <div class="table-scroll" tabindex="0" role="region" aria-label="Table (scrolls sideways on a small screen)"><table class="data">
       <caption>Outcomes this quarter</caption>
       <tbody>
         <tr><th scope="row">People achieving at least one goal</th><td>${m.people_achieving_goal} (${m.percent_achieving_goal ?? "–"}%)</td></tr>
@@ -63,8 +63,8 @@ export async function serviceMeasuresView(main, { serviceId }, query) {
         <tr><th scope="row">Outcomes worse</th><td>${o.worse}</td></tr>
         <tr><th scope="row">Outcomes with one review only</th><td>${o.single_review}</td></tr>
       </tbody>
-    </table>
-    <table class="data">
+    </table></div>
+    <div class="table-scroll" tabindex="0" role="region" aria-label="Table (scrolls sideways on a small screen)"><table class="data">
       <caption>Stability and participation</caption>
       <tbody>
         ${Object.entries(m.restrictive_practices_by_month).map(([month, n]) => html`<tr><th scope="row">Restrictive practices, ${month}</th><td>${n}</td></tr>`)}
@@ -72,13 +72,13 @@ export async function serviceMeasuresView(main, { serviceId }, query) {
         <tr><th scope="row">Employment engagement per person-month</th><td>${m.employment_per_person_month ?? "–"}</td></tr>
         <tr><th scope="row">Unplanned hospital admissions</th><td>${m.unplanned_hospital_admissions}</td></tr>
       </tbody>
-    </table>
+    </table></div>
     <p><a href="/reports/services/${serviceId}?quarter=${m.quarter}" target="_blank" rel="noopener">Print-ready report</a></p>
     ${m.trajectories?.length ? html`<h2>Anonymised progress</h2>
       <div class="chart" id="traj-chart"></div>
-      <table class="data"><caption>Scores over time per person and outcome (anonymised)</caption>
+      <div class="table-scroll" tabindex="0" role="region" aria-label="Table (scrolls sideways on a small screen)"><table class="data"><caption>Scores over time per person and outcome (anonymised)</caption>
         <thead><tr><th scope="col">Who</th><th scope="col">Scores, oldest first</th></tr></thead>
-        <tbody>${m.trajectories.map((t) => html`<tr><th scope="row">${t.person}</th><td>${t.points.map((p) => p.score).join(" → ")}</td></tr>`)}</tbody></table>` : nothing}
+        <tbody>${m.trajectories.map((t) => html`<tr><th scope="row">${t.person}</th><td>${t.points.map((p) => p.score).join(" → ")}</td></tr>`)}</tbody></table></div>` : nothing}
     <h2>How these are counted</h2>
     <ul>${Object.values(m.definitions).map((d) => html`<li>${d}</li>`)}</ul>`, main);
   const target = main.querySelector("#traj-chart");
