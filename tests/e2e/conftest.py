@@ -18,6 +18,8 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--disable-quic", "--no-first-run"]
 AXE = Path(__file__).with_name("axe.min.js").read_text()
+# Generous, for a loaded 2-core CI machine; a passing step never waits for it.
+TIMEOUT_MS = 45_000
 
 
 class LiveServer:
@@ -70,6 +72,7 @@ def browser(playwright_instance):
 @pytest.fixture
 def context(browser, tmp_path):
     ctx = browser.new_context(viewport={"width": 360, "height": 780}, locale="en-GB", service_workers="allow")
+    ctx.set_default_timeout(TIMEOUT_MS)
     yield ctx
     ctx.close()
 

@@ -4,16 +4,18 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import EvidenceNote, Review
-from tests.e2e.conftest import ARGS, CHROMIUM, sign_in
+from tests.e2e.conftest import ARGS, CHROMIUM, TIMEOUT_MS, sign_in
 
 PEOPLE = ["Sam Taylor", "Priya Shah", "Jordan Lee"]
 
 
 def open_persistent(playwright_instance, user_data_dir):
-    return playwright_instance.chromium.launch_persistent_context(
+    context = playwright_instance.chromium.launch_persistent_context(
         str(user_data_dir), executable_path=CHROMIUM, args=ARGS, headless=True,
         viewport={"width": 360, "height": 780}, locale="en-GB", service_workers="allow",
     )
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
 
 
 def wait_for_service_worker(page, seconds=15):

@@ -50,15 +50,23 @@ def test_sign_out_with_unsent_changes_warns_then_wipes(live, playwright_instance
     page.route("**/api/v1/sync/push", lambda route: route.abort())  # the change cannot be sent yet
     context.set_offline(False)
     page.locator("#sync-state", has_text="1 change waiting to sync").wait_for()
-    with page.expect_event("dialog") as first:
-        page.get_by_role("button", name="Sign out").click()
-    assert "not reached the server" in first.value.message
-    first.value.dismiss()
+    # Dialogs are answered by a handler as they open (a confirm blocks the page until answered).
+    answers, messages = ["dismiss", "accept"], []
+
+    def answer(dialog):
+        messages.append(dialog.message)
+        getattr(dialog, answers.pop(0))()
+
+    page.on("dialog", answer)
+    page.get_by_role("button", name="Sign out").click()
+    for _ in range(100):
+        if messages:
+            break
+        page.wait_for_timeout(100)
+    assert messages and "not reached the server" in messages[0]
     page.get_by_role("heading", name="Sam Taylor").wait_for()
     assert "1 change waiting to sync" in page.locator("#sync-state").inner_text()
-    with page.expect_event("dialog") as second:
-        page.get_by_role("button", name="Sign out").click()
-    second.value.accept()
+    page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="Sign in").wait_for()
     left = page.evaluate("""async () => {
         const db = await new Promise((ok, fail) => { const r = indexedDB.open('tandem'); r.onsuccess = () => ok(r.result); r.onerror = fail; });
