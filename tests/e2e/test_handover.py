@@ -5,7 +5,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import Outcome, Person, Review
 from tests.e2e.conftest import sign_in
-from tests.e2e.test_offline import open_persistent, wait_for_service_worker
+from tests.e2e.test_offline import phone_signed_in
 
 
 def sam_outcome(app):
@@ -69,12 +69,7 @@ def test_handover_rating_with_the_keyboard_alone(live, page):
 
 def test_handover_rating_made_offline_reaches_the_server(live, playwright_instance, tmp_path):
     outcome_id = sam_outcome(live.app)
-    context = open_persistent(playwright_instance, tmp_path / "phone")
-    page = context.new_page()
-    sign_in(page, live, "worker@demo.example")
-    page.get_by_role("heading", name="My caseload").wait_for()
-    page.locator("#sync-state", has_text="All changes saved").wait_for()
-    wait_for_service_worker(page)
+    context, page = phone_signed_in(playwright_instance, live, tmp_path / "phone", "worker@demo.example")
     context.set_offline(True)
     page.get_by_role("link", name="Sam Taylor").click()
     page.locator("section.outcome", has=page.get_by_role("heading", name="Managing my own morning routine")).get_by_role("link", name="Record review").click()

@@ -27,6 +27,18 @@ def wait_for_service_worker(page, seconds=15):
     raise AssertionError("the service worker never took control of the page")
 
 
+def phone_signed_in(playwright_instance, live, profile, email):
+    """A phone (persistent profile) signed in, with its caseload synced and the service worker in
+    control, ready to go offline. Returns (context, page)."""
+    context = open_persistent(playwright_instance, profile)
+    page = context.new_page()
+    sign_in(page, live, email)
+    page.get_by_role("heading", name="My caseload").wait_for()
+    header(page).filter(has_text="All changes saved").wait_for()
+    wait_for_service_worker(page)
+    return context, page
+
+
 def header(page):
     return page.locator("#sync-state")
 

@@ -4,17 +4,11 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import FeedbackConversation, Person, WeeklyCheck
-from tests.e2e.conftest import sign_in
-from tests.e2e.test_offline import open_persistent, wait_for_service_worker
+from tests.e2e.test_offline import phone_signed_in
 
 
 def test_weekly_check_and_feedback_offline(live, playwright_instance, tmp_path):
-    context = open_persistent(playwright_instance, tmp_path / "phone")
-    page = context.new_page()
-    sign_in(page, live, "residential@demo.example")
-    page.get_by_role("heading", name="My caseload").wait_for()
-    page.locator("#sync-state", has_text="All changes saved").wait_for()
-    wait_for_service_worker(page)
+    context, page = phone_signed_in(playwright_instance, live, tmp_path / "phone", "residential@demo.example")
     with live.app.app_context():
         ben = db.session.execute(select(Person).where(Person.name == "Ben Carter")).scalar_one()
         checks_before = db.session.scalar(select(func.count()).select_from(WeeklyCheck).where(WeeklyCheck.person_id == ben.id))

@@ -7,16 +7,11 @@ from sqlalchemy import func, select, update
 from server.extensions import db
 from server.models import AuthSession, EvidenceNote
 from tests.e2e.conftest import sign_in
-from tests.e2e.test_offline import open_persistent, record_offline_review, wait_for_service_worker
+from tests.e2e.test_offline import phone_signed_in, record_offline_review
 
 
 def test_expired_session_keeps_the_outbox_until_signed_in_again(live, playwright_instance, tmp_path):
-    context = open_persistent(playwright_instance, tmp_path / "phone")
-    page = context.new_page()
-    sign_in(page, live, "worker@demo.example")
-    page.get_by_role("heading", name="My caseload").wait_for()
-    page.locator("#sync-state", has_text="All changes saved").wait_for()
-    wait_for_service_worker(page)
+    context, page = phone_signed_in(playwright_instance, live, tmp_path / "phone", "worker@demo.example")
     context.set_offline(True)
     record_offline_review(page, "Sam Taylor", 1)
     with live.app.app_context():  # the session expires on the server while the phone is offline
@@ -39,12 +34,7 @@ def test_expired_session_keeps_the_outbox_until_signed_in_again(live, playwright
 
 
 def test_sign_out_with_unsent_changes_warns_then_wipes(live, playwright_instance, tmp_path):
-    context = open_persistent(playwright_instance, tmp_path / "phone")
-    page = context.new_page()
-    sign_in(page, live, "worker@demo.example")
-    page.get_by_role("heading", name="My caseload").wait_for()
-    page.locator("#sync-state", has_text="All changes saved").wait_for()
-    wait_for_service_worker(page)
+    context, page = phone_signed_in(playwright_instance, live, tmp_path / "phone", "worker@demo.example")
     context.set_offline(True)
     record_offline_review(page, "Sam Taylor", 1)
     page.route("**/api/v1/sync/push", lambda route: route.abort())  # the change cannot be sent yet
