@@ -64,7 +64,6 @@ def list_feedback(query):
 @feedback_blp.response(200, FeedbackOut)
 def get_feedback(feedback_id):
     conversation = domain.view_feedback(current_user, feedback_id)
-    db.session.commit()
     return conversation
 
 
@@ -167,7 +166,6 @@ def create_check(data):
 def person_checks(person_id):
     """A person's weekly checks, newest week first."""
     rows = domain.checks_of(current_user, person_id)
-    db.session.commit()
     return rows
 
 
@@ -186,5 +184,4 @@ def create_event(data):
 @checks_blp.response(200, EventOut(many=True))
 def person_events(query, person_id):
     rows = domain.events_of(current_user, person_id, query["kind"])
-    db.session.commit()
     return rows

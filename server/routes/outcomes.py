@@ -114,7 +114,6 @@ def create_evidence(data):
 
 def _viewed(outcome, what):
     audit.viewed(current_user, db.session.get(Person, outcome.person_id), what, outcome.id)
-    db.session.commit()
 
 
 def _staff_or_person():

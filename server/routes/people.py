@@ -56,7 +56,6 @@ def person_detail(person_id):
     _require_named_access()
     person = access.person_for(current_user, person_id)
     audit.viewed(current_user, person)
-    db.session.commit()
     data = person_summary(person)
     data["outcomes"] = [o for o in domain.outcomes_of(person) if o.status == "active"]
     return data
@@ -70,5 +69,4 @@ def person_outcomes(person_id):
     _require_named_access()
     person = access.person_for(current_user, person_id)
     audit.viewed(current_user, person, "outcomes")
-    db.session.commit()
     return domain.outcomes_of(person)

@@ -9,7 +9,6 @@ from flask_login import current_user
 from ..domain import access, audit, measures
 from ..domain.errors import DomainError
 from ..domain.outcomes import quarter_label, quarter_of
-from ..extensions import db
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -28,5 +27,4 @@ def service_report(service_id):
         abort(exc.status)
     figures = measures.service_measures(service, year, q)
     audit.record(current_user, "view", "service_report", service.id, service_id=service.id, quarter=quarter_label(year, q))
-    db.session.commit()
     return render_template("service_report.html", m=figures, generated=date.today(), viewer=current_user)

@@ -42,5 +42,4 @@ def service_measures(query, service_id):
     service = access.service_for(current_user, service_id)
     year, q = measures.parse_quarter(query["quarter"]) if query["quarter"] else quarter_of(date.today())
     audit.record(current_user, "view", "service_measures", service.id, service_id=service.id, quarter=quarter_label(year, q))
-    db.session.commit()
     return measures.service_measures(service, year, q)
