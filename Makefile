@@ -26,16 +26,35 @@ run: install
 	@$(BIN)/flask demo 2>/dev/null || echo "Database already has data; not loading the demo organisation."
 	TANDEM_DEVELOPMENT=true $(BIN)/flask run --host 127.0.0.1 --port 5000
 
-# Every test on SQLite; then again on PostgreSQL when TEST_DATABASE_URL is set.
+# `make test` runs every test twice: first on SQLite (TEST_DATABASE_URL removed from the environment),
+# then on PostgreSQL (TEST_DATABASE_URL, or the local server below). Each pass builds its schema with the
+# migrations and leaves a record in test-artifacts/; the last step fails unless both passes ran and passed.
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
 test: install-dev
-	$(BIN)/python -m pytest -q
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== again on PostgreSQL ($$TEST_DATABASE_URL) =="; \
-		$(BIN)/python -m pytest -q; \
-	fi
+	@mkdir -p test-artifacts && rm -f test-artifacts/pass-*.json
+	@echo "== pass 1 of 2: SQLite =="
+	env -u TEST_DATABASE_URL TANDEM_PASS_RECORD=test-artifacts/pass-sqlite.json $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@echo "== pass 2 of 2: PostgreSQL =="
+	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(PG_TEST_URL)}" TANDEM_PASS_RECORD=test-artifacts/pass-postgresql.json $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python scripts/check_test_passes.py test-artifacts
 
-bench: install-dev
+# Benchmarks print ratios against limits measured in the same run. Quick sizes by default;
+# `make bench SCALE=50000` for the full run (50,000 people: about 10 minutes to generate on SQLite).
+# Generated organisations are kept in bench-data/ (never committed) and reused; delete it to remake them.
+SCALE ?=
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@ $(VENV)/.installed $(VENV)/.installed-dev
+
+# P4 (bench/load.py) needs PostgreSQL on 127.0.0.1; `make bench SCALE=...` also runs it at full size.
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/sync_push.py
+	$(BIN)/python bench/read_paths.py $(if $(SCALE),--small 1000 --large $(SCALE))
+	$(BIN)/python bench/list_endpoints.py $(if $(SCALE),--small 1000 --large $(SCALE))
+	$(BIN)/python bench/service_measures.py $(if $(SCALE),--people $(shell [ $(SCALE) -gt 5000 ] && echo 5000 || echo $(SCALE)))
+	$(BIN)/python bench/reminders_send.py $(if $(SCALE),--people $(SCALE))
+	$(if $(SCALE),LOAD_USERS=100 LOAD_SECONDS=300) $(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,63 +1,48 @@
-// Tandem service worker: precaches the versioned app shell; network-first for pages and API GETs
-// with a short timeout and a cache fallback; same-origin GETs only; never caches POSTs.
-const VERSION = "2026.11.26-1";
-const SHELL_CACHE = `tandem-shell-${VERSION}`;
+// Tandem service worker (a module worker): precaches the app shell by content hash; network-first
+// for pages with a short timeout and a cache fallback; same-origin GETs only; never caches POSTs or
+// API replies. Background Sync flushes the outbox through the page's own sync module.
+import * as sync from "/static/js/sync.js";
+
+// The server writes the precache manifest in here as it serves this file: {url, revision} for every
+// file, the revision being a hash of its content. A changed file changes this worker, so the browser
+// installs a new version, which fetches exactly the files whose revision changed.
+const PRECACHE = self.__PRECACHE_MANIFEST;
+const VERSION = self.__PRECACHE_VERSION;
+const SHELL_CACHE = "tandem-shell";
 const RUNTIME_CACHE = "tandem-runtime";
-const SHELL = [
-  "/",
-  "/manifest.webmanifest",
-  "/static/css/app.css",
-  "/static/vendor/uPlot.min.css",
-  "/static/vendor/idb.js",
-  "/static/vendor/lit-html.js",
-  "/static/vendor/uPlot.esm.js",
-  "/static/js/main.js",
-  "/static/js/api.js",
-  "/static/js/store.js",
-  "/static/js/sync.js",
-  "/static/js/util.js",
-  "/static/js/forms.js",
-  "/static/js/chart.js",
-  "/static/js/capture.js",
-  "/static/js/sw-client.js",
-  "/static/js/views/index.js",
-  "/static/js/views/signin.js",
-  "/static/js/views/caseload.js",
-  "/static/js/views/person.js",
-  "/static/js/views/outcome-form.js",
-  "/static/js/views/review-form.js",
-  "/static/js/views/action-form.js",
-  "/static/js/views/sync-queue.js",
-  "/static/js/views/my-goals.js",
-  "/static/js/views/not-found.js",
-  "/static/js/views/handover.js",
-  "/static/js/pictures.js",
-  "/static/js/views/check-form.js",
-  "/static/js/views/feedback-form.js",
-  "/static/js/views/event-form.js",
-  "/static/js/views/changes.js",
-  "/static/js/views/change-effect.js",
-  "/static/js/views/feedback.js",
-  "/static/js/views/inbox.js",
-  "/static/js/views/services.js",
-  "/static/js/views/admin.js",
-  "/static/icons/icon.svg",
-  "/static/icons/icon-192.png",
-  "/static/icons/icon-512.png",
-  "/static/icons/maskable-192.png",
-  "/static/icons/maskable-512.png",
-];
+const RUNTIME_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
+const RUNTIME_MAX_ENTRIES = 50;
 const NETWORK_TIMEOUT_MS = 4000;
 
+// One cache entry per file and revision: "/static/js/main.js?v=<revision>". A waiting version's
+// entries sit beside the active one's until it takes over and deletes what it no longer lists.
+const KEYS = new Map(PRECACHE.map(({ url, revision }) => [url, `${url}?v=${revision}`]));
+
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" })))));
+  event.waitUntil((async () => {
+    const cache = await caches.open(SHELL_CACHE);
+    const have = new Set((await cache.keys()).map((r) => new URL(r.url).pathname + new URL(r.url).search));
+    // Only what changed is fetched; ?v=<revision> may be kept by the HTTP cache for a year.
+    await Promise.all([...KEYS.values()].filter((key) => !have.has(key)).map(async (key) => {
+      const response = await fetch(key, { credentials: "same-origin" });
+      if (response.status !== 200) throw new Error(`precache ${key}: ${response.status}`);
+      await cache.put(key, response);
+    }));
+  })());
   // The new worker waits: the page asks it to take over when the user chooses to update.
 });
 
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     const names = await caches.keys();
-    await Promise.all(names.filter((n) => n.startsWith("tandem-shell-") && n !== SHELL_CACHE).map((n) => caches.delete(n)));
+    // Caches of the versions named by hand (tandem-shell-<VERSION>) are no longer used.
+    await Promise.all(names.filter((n) => n.startsWith("tandem-shell-")).map((n) => caches.delete(n)));
+    const cache = await caches.open(SHELL_CACHE);
+    const wanted = new Set(KEYS.values());
+    for (const request of await cache.keys()) {
+      const url = new URL(request.url);
+      if (!wanted.has(url.pathname + url.search)) await cache.delete(request);
+    }
     await self.clients.claim();
   })());
 });
@@ -65,23 +50,47 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
   if (event.data && event.data.type === "CLEAR_RUNTIME") event.waitUntil(caches.delete(RUNTIME_CACHE));
+  if (event.data && event.data.type === "VERSION") event.source?.postMessage({ type: "VERSION", version: VERSION });
 });
 
 function timeout(ms) {
   return new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms));
 }
 
-async function networkFirst(request, cacheName) {
+function precached(url) {
+  const key = KEYS.get(url);
+  return key ? caches.open(SHELL_CACHE).then((cache) => cache.match(key)) : Promise.resolve(undefined);
+}
+
+async function networkFirst(request, fallbackUrl) {
+  try {
+    return await Promise.race([fetch(request), timeout(NETWORK_TIMEOUT_MS)]);
+  } catch (err) {
+    const cached = fallbackUrl ? await precached(fallbackUrl) : await caches.match(request);
+    if (cached) return cached;
+    throw err;
+  }
+}
+
+// Static files the manifest does not list: kept a week, at most RUNTIME_MAX_ENTRIES of them.
+async function runtime(request) {
+  const cache = await caches.open(RUNTIME_CACHE);
+  const hit = await cache.match(request, { ignoreSearch: true });
+  const stored = Number(hit?.headers.get("x-tandem-stored") || 0);
+  if (hit && Date.now() - stored < RUNTIME_MAX_AGE_MS) return hit;
   try {
     const response = await Promise.race([fetch(request), timeout(NETWORK_TIMEOUT_MS)]);
-    if (response.status === 200 && cacheName) {
-      const copy = response.clone();
-      caches.open(cacheName).then((cache) => cache.put(request, copy));
+    if (response.status === 200) {
+      const headers = new Headers(response.headers);
+      headers.set("x-tandem-stored", String(Date.now()));
+      const body = await response.clone().blob();
+      await cache.put(request, new Response(body, { status: 200, statusText: response.statusText, headers }));
+      const keys = await cache.keys();
+      for (const old of keys.slice(0, Math.max(0, keys.length - RUNTIME_MAX_ENTRIES))) await cache.delete(old);
     }
     return response;
   } catch (err) {
-    const cached = await caches.match(request);
-    if (cached) return cached;
+    if (hit) return hit; // stale, but better than nothing with no signal
     throw err;
   }
 }
@@ -98,9 +107,7 @@ self.addEventListener("fetch", (event) => {
       event.respondWith(networkFirst(request, null));
       return;
     }
-    event.respondWith(
-      networkFirst(new Request("/", { credentials: "same-origin" }), SHELL_CACHE).catch(() => caches.match("/"))
-    );
+    event.respondWith(networkFirst(new Request("/", { credentials: "same-origin" }), "/"));
     return;
   }
   if (url.pathname.startsWith("/api/")) {
@@ -108,17 +115,23 @@ self.addEventListener("fetch", (event) => {
     // where sign-out wipes it. API GETs simply go to the network.
     return;
   }
-  if (url.pathname.startsWith("/static/") || url.pathname === "/manifest.webmanifest") {
-    event.respondWith(caches.match(request, { ignoreSearch: true }).then((hit) => hit || networkFirst(request, RUNTIME_CACHE)));
+  if (KEYS.has(url.pathname)) {
+    event.respondWith(precached(url.pathname).then((hit) => hit || fetch(request)));
+    return;
   }
+  if (url.pathname.startsWith("/static/")) event.respondWith(runtime(request));
 });
 
-// Background Sync (where the browser has it): wake an open tab to flush its outbox.
+// Background Sync (where the browser has it): the signal is back, the app may be closed. The worker
+// flushes the outbox itself, with the same code as the page, then tells any open tab to refresh.
+// A flush that could not finish throws, so the browser tries again later.
 self.addEventListener("sync", (event) => {
   if (event.tag !== "tandem-outbox") return;
   event.waitUntil((async () => {
+    const done = await sync.flushFromWorker();
     const clients = await self.clients.matchAll({ type: "window" });
     clients.forEach((client) => client.postMessage({ type: "SYNC_NOW" }));
+    if (!done) throw new Error("The outbox is not empty yet.");
   })());
 });
 

@@ -9,9 +9,9 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Interpret the config file for Python logging. Loggers that already exist (the app's, when
+# migrations run in the same process) keep working: silencing them would hide errors.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
@@ -88,14 +88,39 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        sqlite = connection.dialect.name == 'sqlite'
+        if sqlite:
+            # Batch migrations rebuild a table (new table, copy, drop, rename); with foreign keys
+            # enforced, dropping a table other rows refer to fails. SQLite's documented procedure:
+            # turn enforcement off outside any transaction, migrate, then check every key.
+            _sqlite_pragma(connection, 'PRAGMA foreign_keys=OFF')
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql('PRAGMA foreign_key_check').fetchall()
+                    if broken:
+                        raise RuntimeError(f'migration left rows whose foreign keys do not resolve: {broken[:5]}')
+        finally:
+            if sqlite:
+                _sqlite_pragma(connection, 'PRAGMA foreign_keys=ON')
+        if sqlite:
+            # New tables and indexes: give the query planner statistics (server/database.py optimize).
+            _sqlite_pragma(connection, 'PRAGMA optimize')
+
+
+def _sqlite_pragma(connection, statement):
+    """Run a PRAGMA on the driver connection itself, outside any transaction (inside one,
+    PRAGMA foreign_keys is silently ignored)."""
+    if connection.in_transaction():
+        connection.commit()
+    connection.connection.driver_connection.execute(statement)
 
 
 if context.is_offline_mode():

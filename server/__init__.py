@@ -1,6 +1,8 @@
 """Tandem: outcome evidence for co-produced care."""
 from __future__ import annotations
 
+from importlib import import_module
+
 from flask import Flask
 
 
@@ -21,7 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from . import database
     from .domain import changeseq  # noqa: F401  (stamps synced rows on flush)
-    from .extensions import api, csrf, db, limiter, login_manager, migrate
+    from .extensions import api, compress, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     database.init_app(app)
@@ -30,6 +32,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     api.init_app(app)
+    compress.init_app(app)
 
 
 def _migrations_dir():
@@ -39,11 +42,10 @@ def _migrations_dir():
 
 
 def register_security(app: Flask) -> None:
-    from . import security
-    from .domain import audit
+    from . import security, unit_of_work
 
     security.init_app(app)
-    audit.init_app(app)
+    unit_of_work.init_app(app)  # a read request's view entries, written once its reply is built
 
 
 def register_blueprints(app: Flask) -> None:
@@ -54,6 +56,7 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(blp)
     app.register_blueprint(client.bp)
     app.register_blueprint(reports.bp)
+    api.register_blueprint(import_module(".routes.evidence", __name__).blp)  # evidence out: reports, CQC pack, summaries, SAR, FHIR
 
 
 def register_errors(app: Flask) -> None:
@@ -71,6 +74,6 @@ def register_commands(app: Flask) -> None:
 def register_scheduler(app: Flask) -> None:
     """REMINDERS_INTERVAL_MINUTES > 0 (and not TESTING): send reminders from a daemon thread, for a
     single-host install without cron. Off by default."""
-    from .domain import reminders
+    from . import jobs
 
-    app.extensions["tandem_reminders"] = reminders.start_scheduler(app)
+    app.extensions["tandem_reminders"] = jobs.start_scheduler(app)

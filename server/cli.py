@@ -1,4 +1,4 @@
-"""flask commands: demo data, users, reminders."""
+"""flask commands: setting up an organisation, demo data, users, reminders."""
 from __future__ import annotations
 
 import click
@@ -12,9 +12,53 @@ from .models import ROLES, Organisation, Person, Service, User, UserService
 
 
 def register(app: Flask) -> None:
+    app.cli.add_command(setup)
     app.cli.add_command(demo)
     app.cli.add_command(users)
     app.cli.add_command(reminders)
+
+
+@click.command("setup")
+@click.option("--organisation", "organisation", required=True, help="The organisation's name.")
+@click.option("--admin-email", required=True, help="The first admin's email address (they sign in with it).")
+@click.option("--admin-name", default="", help="The first admin's name (default: the email's first part).")
+@click.option("--public-url", default=None, help="Where people reach Tandem, for the link (default: PUBLIC_URL, else http://localhost:5000).")
+@with_appcontext
+def setup(organisation, admin_email, admin_name, public_url):
+    """Make an organisation and its first admin, and print a one-time link to set the admin's password.
+
+    Run `flask --app server db upgrade` first. Each run makes one organisation; organisations in
+    one database see nothing of each other."""
+    from flask import current_app
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from .database import write_intent
+    from .domain import accounts
+    from .domain.errors import DomainError
+
+    base = public_url or current_app.config.get("PUBLIC_URL") or "http://localhost:5000"
+    try:
+        with write_intent():
+            org, admin, link = accounts.setup_organisation(organisation, admin_email, admin_name, base)
+            db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.message} Nothing was changed.") from None
+    except (OperationalError, ProgrammingError):
+        db.session.rollback()
+        raise click.ClickException("The database has no tables yet. Run `flask --app server db upgrade` first; nothing was changed.") from None
+    days = accounts.LINK_DAYS
+    click.echo(f"Made the organisation “{org.name}” and its admin {admin.email}.")
+    click.echo(f"Open this link within {days} days to set the admin's password (it works once):")
+    click.echo(link.url)
+    message = accounts.link_email(admin, link)
+    db.session.commit()
+    sent = accounts.send_email(message)
+    if sent:
+        click.echo(f"The link was also emailed to {admin.email}.")
+    elif sent is False:
+        click.echo("The link could not be emailed (see the log); hand it over yourself.")
+    click.echo("Then sign in, open Staff to add accounts, and Services to add your services.")
 
 
 @click.command("demo")
@@ -58,8 +102,12 @@ def _email(_ctx, _param, value: str) -> str:
 @with_appcontext
 def create_user(email, name, role, organisation_name, service_names, person_id, password):
     """Add a user with a role."""
-    if len(password) < 10:
-        raise click.BadParameter("Use at least 10 characters.", param_hint="--password")
+    from .domain import access
+    from .domain.accounts import password_problems
+
+    problems = password_problems(password, email)
+    if problems:
+        raise click.BadParameter(problems[0], param_hint="--password")
     if db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none():
         raise click.ClickException(f"A user with the email {email} already exists.")
     orgs = db.session.execute(select(Organisation)).scalars().all()
@@ -73,7 +121,7 @@ def create_user(email, name, role, organisation_name, service_names, person_id, 
         org = orgs[0]
     else:
         raise click.BadParameter("Name the organisation.", param_hint="--organisation")
-    if role == "person":
+    if access.is_person(role):
         person = db.session.get(Person, person_id) if person_id else None
         if person is None or person.organisation_id != org.id:
             raise click.BadParameter("A person account needs the id of their Person record.", param_hint="--person-id")
@@ -107,6 +155,8 @@ def reminders():
 def send_reminders():
     """Send what is due and overdue now. Each reminder goes once per item, due date and recipient,
     however often this runs (cron every few minutes is fine) and on however many hosts."""
-    from .domain import reminders as domain
+    from . import jobs
+    from .database import optimize
 
-    click.echo(domain.send_reminders().line())
+    click.echo(jobs.send_reminders().line())
+    optimize()  # the run that reads every outcome keeps SQLite's planner statistics current too

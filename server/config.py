@@ -28,6 +28,14 @@ DEFAULTS = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "LOGIN_LIMIT_PER_ADDRESS": "20 per minute",
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute",
+    # Opening or using a one-time password link (server/routes/invites.py).
+    "INVITE_LIMIT_PER_ADDRESS": "10 per minute",
+    # Links in `flask setup` output and emails; unset = the host of the request (API) or localhost (CLI).
+    "PUBLIC_URL": None,
+    # Flask-Compress: the client's static files only (their routes opt in), brotli or gzip, whole.
+    "COMPRESS_REGISTER": False,
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_STREAMS": False,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "SYNC_MAX_MUTATIONS": 500,
     "SYNC_PULL_PAGE": 500,
@@ -48,7 +56,19 @@ DEFAULTS = {
     # > 0: a daemon thread in each app process runs `reminders send` this often (single-host installs
     # without cron; see server/domain/reminders.py). 0 = off: run `flask reminders send` from cron.
     "REMINDERS_INTERVAL_MINUTES": 0,
+    # Governance: a review this many days past due escalates; care plans are re-audited this often.
+    "ESCALATION_OVERDUE_DAYS": 14,
+    "CARE_PLAN_AUDIT_MONTHS": 6,
     "DEVELOPMENT": False,
+    # Behind a reverse proxy (the TLS-terminating one the README recommends) every request comes from
+    # the proxy's address. PROXY_FIX_X_FOR = how many proxies in front of the app set
+    # X-Forwarded-For (the client's address is then taken from it, for login rate limits and logs);
+    # PROXY_FIX_X_PROTO = how many set X-Forwarded-Proto (so the Origin check sees https). 0 = trust
+    # neither header: a client could otherwise pick its own address.
+    "PROXY_FIX_X_FOR": 0,
+    "PROXY_FIX_X_PROTO": 0,
+    # Strict-Transport-Security on every reply. Unset: on everywhere except local development and tests.
+    "HSTS_MAX_AGE": 2 * 365 * 24 * 60 * 60,
 }
 
 ENV_NAMES = [
@@ -60,7 +80,19 @@ ENV_NAMES = [
     "PUSH_ALLOWED_HOSTS",
     "RATELIMIT_STORAGE_URI",
     "REMINDERS_INTERVAL_MINUTES",
+    "PROXY_FIX_X_FOR",
+    "PROXY_FIX_X_PROTO",
+    "PUBLIC_URL",
+    # Outgoing email for account links (server/domain/mail.py); unset MAIL_SERVER = no email.
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USE_TLS",
+    "MAIL_USE_SSL",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
 ]
+COUNTS = ("PROXY_FIX_X_FOR", "PROXY_FIX_X_PROTO")
 
 
 def load(app, override: dict | None) -> None:
@@ -91,11 +123,23 @@ def load(app, override: dict | None) -> None:
         private, public = _instance_vapid(instance)
         app.config["VAPID_PRIVATE_KEY"], app.config["VAPID_PUBLIC_KEY"] = private, public
 
-    # Secure cookies everywhere except local development over plain http.
+    # Secure cookies, and HSTS, everywhere except local development over plain http.
     secure = not app.config.get("DEVELOPMENT") and not app.config.get("TESTING")
     for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if name not in (override or {}):
             app.config[name] = secure
+    if app.config.get("HSTS") is None:
+        app.config["HSTS"] = secure
+
+    for name in COUNTS:
+        value = app.config.get(name)
+        try:
+            count = int(value or 0)
+        except (TypeError, ValueError):
+            count = -1
+        if count < 0 or isinstance(value, bool):
+            raise ValueError(f"{name} must be a whole number of proxies (0 or more), not {value!r}")
+        app.config[name] = count
 
 
 def _instance_secret(path: Path, make) -> str:

@@ -60,8 +60,40 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=15000")
+        # ANALYZE (run by `optimize` below) reads at most this many index rows per index, so keeping
+        # the planner's statistics up to date stays cheap on a large database.
+        cursor.execute("PRAGMA analysis_limit=1000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+def optimize(engine: Engine | None = None, bulk_load: bool = False) -> None:
+    """Keep the query planner's statistics current. SQLite keeps none unless asked: without them it
+    may walk a whole index where a few rows would do (the pull's scope, a service's people). The
+    first run ANALYZEs (bounded by analysis_limit); later runs are `PRAGMA optimize`, which
+    re-analyses only the tables that changed a lot. Run after migrations (migrations/env.py), by
+    `flask reminders send`, and after a bulk load. PostgreSQL's autovacuum keeps its own statistics,
+    so there this does nothing unless `bulk_load` (one ANALYZE, before autovacuum gets to it)."""
+    engine = engine or db.engine
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            analysed = connection.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first()
+            connection.exec_driver_sql("PRAGMA optimize" if analysed else "ANALYZE")
+        elif bulk_load:
+            connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+
+
+def insert_ignoring_conflict(target, index_elements=None):
+    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL (`target`: a model or a table): a
+    row whose unique key another transaction took first is skipped, and a RETURNING added by the
+    caller names only the rows inserted. The exactly-once claims (devices, reminders, escalations,
+    acknowledgements) all insert this way."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(target).on_conflict_do_nothing(index_elements=index_elements)

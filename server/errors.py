@@ -3,16 +3,19 @@
 """
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import Flask, jsonify, request
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from werkzeug.exceptions import HTTPException
 
+from .domain import errors as domain_errors
 from .domain.errors import DomainError
 from .extensions import db
+from .models.base import UnstorableValue
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,27 @@ CODES = {
     422: "validation",
     429: "rate_limited",
 }
+
+
+# Each kind of domain error (server/domain/errors.py) and the HTTP status that answers it; a kind
+# not listed answers as its nearest listed base class, and DomainError itself as 400.
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    domain_errors.Invalid: 422,
+    domain_errors.NotFound: 404,
+    domain_errors.Forbidden: 403,
+    domain_errors.Conflict: 409,
+    domain_errors.Clash: 409,
+    domain_errors.Gone: 410,
+    domain_errors.TooLarge: 413,
+    domain_errors.Unsupported: 415,
+}
+
+
+def domain_status(exc: DomainError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in DOMAIN_STATUS:
+            return DOMAIN_STATUS[kind]
+    return 400
 
 
 def error_response(status: int, message: str, fields: dict | None = None, code: str | None = None, **extra):
@@ -78,11 +102,21 @@ def http_error(exc: HTTPException):
     return error_response(status, message)
 
 
+def _nested_too_deeply(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except RecursionError:
+        return True
+    except ValueError:
+        return False
+    return False
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
         db.session.rollback()
-        return error_response(exc.status, exc.message, exc.fields, code=exc.code, **exc.extra)
+        return error_response(domain_status(exc), exc.message, exc.fields, code=exc.code, **exc.extra)
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError):
@@ -106,6 +140,33 @@ def register(app: Flask) -> None:
         db.session.rollback()
         log.warning("database refused a value on %s %s: %s", request.method, request.path, exc.orig)
         return error_response(422, "A value is too long, out of range or cannot be stored.", code="validation")
+
+    @app.errorhandler(StatementError)
+    def _statement(exc: StatementError):
+        # A column type refused a value before the database saw it (UnstorableValue): bad input
+        # that validation let through, like DataError. Anything else is a fault: a 500.
+        if isinstance(exc.orig, UnstorableValue):
+            db.session.rollback()
+            log.warning("a column refused a value on %s %s: %s", request.method, request.path, exc.orig)
+            return error_response(422, "A value is too long, out of range or cannot be stored.", code="validation")
+        return _unexpected(exc)
+
+    @app.errorhandler(OverflowError)
+    def _overflow(exc: OverflowError):
+        # Date or number arithmetic past the ends of Python's range: input validation keeps such
+        # values out, so this is a last line of defence. Still bad input, still nothing saved.
+        db.session.rollback()
+        log.warning("a value overflowed on %s %s", request.method, request.path, exc_info=exc)
+        return error_response(422, "A date or number is out of range.", code="validation")
+
+    @app.errorhandler(RecursionError)
+    def _recursion(exc: RecursionError):
+        # json.loads gives up on a body nested thousands of levels deep ([[[[...) with a
+        # RecursionError, not a decoding error: that is a bad body, not a fault.
+        db.session.rollback()
+        if request.is_json and _nested_too_deeply(request.get_data(cache=True)):
+            return error_response(400, "The body is nested too deeply to read.", code="invalid_json")
+        return _unexpected(exc)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

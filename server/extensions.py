@@ -1,4 +1,5 @@
 """Unbound extension instances. The application factory binds them."""
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -19,3 +20,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 api = Api()
+# Static files only (the routes in routes/client.py say so): COMPRESS_REGISTER is off in config.
+compress = Compress()

@@ -22,21 +22,39 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def init_app(app: Flask) -> None:
+    x_for, x_proto = app.config["PROXY_FIX_X_FOR"], app.config["PROXY_FIX_X_PROTO"]
+    if x_for or x_proto:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the given number of proxies' headers are believed (the rightmost entries), so a
+        # client cannot choose its own address or scheme by sending the headers itself.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_proto)
+
     login_manager.session_protection = None  # "strong" would tie a session to an IP; phones change network
 
     @login_manager.user_loader
     def load(session_id: str):
         auth = db.session.get(AuthSession, session_id)
-        if auth is None or auth.revoked_at is not None:
+        if auth is None:
             return None
         user = db.session.get(User, auth.user_id)
-        if user is None or not user.active:
+        if user is not None and not user.active:
+            # Deactivated: this request is refused with code account_deactivated, and the phone
+            # wipes its copy when told (GET /api/v1/session says so too).
+            g.signed_out_reason = "account_deactivated"
+            return None
+        if user is None or auth.revoked_at is not None:
             return None
         g.auth_session_id = auth.id
+        # Audit entries name the device bound to this session on the server (when the app
+        # registered or pushed), never one a request claims in a header.
+        g.device_id = auth.device_id
         return user
 
     @login_manager.unauthorized_handler
     def unauthorized():
+        if g.get("signed_out_reason") == "account_deactivated":
+            return error_response(401, "This account has been deactivated.", code="account_deactivated")
         return error_response(401, "Sign in to continue.", code="unauthenticated")
 
     @app.before_request
@@ -50,9 +68,6 @@ def init_app(app: Flask) -> None:
                     return error_response(403, "Requests from another site are refused.", code="bad_origin")
             elif origin == "null":
                 return error_response(403, "Requests from another site are refused.", code="bad_origin")
-        device = request.headers.get("X-Device-Id")
-        if device and len(device) <= 36:
-            g.device_id = device
 
     @app.after_request
     def headers(response):
@@ -61,6 +76,8 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config["HSTS"]:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={int(app.config['HSTS_MAX_AGE'])}; includeSubDomains")
         if request.path.startswith("/api/") or request.path.startswith("/reports/"):
             response.headers["Cache-Control"] = "no-store"
             response.headers["Vary"] = "Cookie"

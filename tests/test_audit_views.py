@@ -9,7 +9,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from server.extensions import db
-from server.models import AuditEvent, Outcome, Person
+from server.models import AuditEvent
 from tests import factories
 
 

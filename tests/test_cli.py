@@ -108,7 +108,7 @@ def test_users_create_refuses_a_short_password(app, runner, anon):
     users = count(app, User)
     result = create(runner, password="short")
     assert result.exit_code != 0
-    assert "at least 10 characters" in result.output
+    assert "at least 12 characters" in result.output
     assert count(app, User) == users
     assert anon.login("new.worker@alpha.example", "short").status_code == 401
 

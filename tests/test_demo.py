@@ -206,3 +206,71 @@ def test_demo_is_relative_to_the_day_it_is_loaded(app):
         dues = [next_review_due(o) for o in db.session.execute(select(Outcome).where(Outcome.status == "active")).scalars()]
         assert any(day <= d <= day + timedelta(days=7) for d in dues)
         assert any(d < day for d in dues)
+
+
+# ---- governance: escalations, supervision, audits, the learning log ----
+
+def test_oak_house_has_a_deterioration_escalation_answered_with_a_change(demo, api_for):
+    senior = api_for("senior@demo.example")
+    with demo.app_context():
+        living = service_of("supported_living")
+        living_id = living.id
+    answered = senior.get(f"/api/v1/escalations?service={living_id}&status=answered&rule=deterioration").get_json()["items"]
+    [aisha] = [e for e in answered if e["person_name"] == "Aisha Khan"]
+    assert aisha["answer"] and aisha["answered_by_name"] == "Chris Patel" and aisha["change"]["description"].startswith("Weekly video call")
+    assert aisha["summary"].startswith("Scores 4 → 2")
+    everything = senior.get("/api/v1/escalations?limit=200").get_json()
+    assert everything["counts"]["open"] >= 1 and everything["counts"]["acknowledged"] >= 1
+    assert "overdue" in {e["rule"] for e in everything["items"]}
+
+
+def test_every_demo_escalation_is_one_the_rules_raise(demo):
+    from server.domain.escalations import rules_at
+    from server.models import Escalation
+
+    with demo.app_context():
+        for e in db.session.execute(select(Escalation)).scalars():
+            if e.rule == "overdue":
+                assert e.due_on and e.raised_at.date() > e.due_on + timedelta(days=14)
+                continue
+            history = db.session.execute(
+                select(Review).where(Review.outcome_id == e.outcome_id).order_by(Review.happened_at, Review.id)).scalars().all()
+            position = [r.id for r in history].index(e.review_id)
+            assert e.rule in rules_at([r.score for r in history], position), (e.rule, [r.score for r in history[:position + 1]])
+
+
+def test_the_worker_has_supervisions_and_the_agenda_is_full(demo, api_for):
+    worker = api_for("worker@demo.example")
+    mine = worker.get("/api/v1/supervisions").get_json()["items"]
+    assert len(mine) == 2 and all(s["supervisor_name"] == "Bea Okafor" and s["entries"] for s in mine)
+    manager = api_for("manager@demo.example")
+    [alex] = [s for s in manager.get("/api/v1/supervisions/staff").get_json() if s["name"] == "Alex Morgan"]
+    agenda = manager.get(f"/api/v1/supervisions/prepare?user_id={alex['id']}&month={TODAY:%Y-%m}").get_json()
+    assert {p["person"]["name"] for p in agenda["people"]} == WORKER_CASELOAD
+    assert any(p["previous_next_step"] for p in agenda["people"])
+    assert any(p["escalations"] for p in agenda["people"])
+
+
+def test_audits_due_and_one_goal_found_not_person_led(demo, api_for):
+    manager = api_for("manager@demo.example")
+    with demo.app_context():
+        living_id = service_of("supported_living").id
+    due = manager.get(f"/api/v1/care-plan-audits?service={living_id}&due=true").get_json()["items"]
+    assert {"never", "overdue"} <= {i["status"] for i in due}
+    audits = manager.get(f"/api/v1/care-plan-audits?service={living_id}").get_json()["items"]
+    assert any(a["follow_up"] for a in audits)
+
+
+def test_learning_led_to_flexible_arrival_windows_and_quieter_breakfast_time(demo, api_for):
+    manager = api_for("manager@demo.example")
+    with demo.app_context():
+        changes = {c.description: c.id for c in db.session.execute(select(Change)).scalars()}
+    for name, source in (("Flexible arrival windows for morning calls", "theme"), ("Quieter breakfast time (staggered, radio off)", "change")):
+        entries = manager.get(f"/api/v1/learning?change={changes[name]}").get_json()["items"]
+        assert [e["source"]["kind"] for e in entries] == [source], name
+        assert date.fromisoformat(entries[0]["recorded_on"]) < db_change_start(demo, changes[name])
+
+
+def db_change_start(app, change_id):
+    with app.app_context():
+        return db.session.get(Change, change_id).starts_on

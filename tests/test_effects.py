@@ -1,6 +1,6 @@
-"""The change-effect statistics (server/domain/effects.py), checked against scipy and by hand.
-
-scipy is a test-only dependency: the server computes everything itself.
+"""The change-effect statistics (server/domain/effects.py), checked against scipy, closed forms
+and worked examples by hand. The server takes its quantiles from scipy.stats too; these tests
+hold the method (which quantile, which interval, which edge cases) to the documented one.
 """
 from __future__ import annotations
 
@@ -309,3 +309,22 @@ def test_theme_shift_counts_shares_of_reviewed_conversations():
     assert shift["before"]["tagged"] == 3 and shift["before"]["share"] == 0.75
     assert shift["after"]["tagged"] == 1 and shift["after"]["share"] == 0.2
     assert shift["before"]["quarters"][0]["from"] == "2025-03-02" and shift["after"]["quarters"][0]["to"] == "2025-08-30"
+
+
+def test_the_headline_is_one_plain_sentence_without_statistics_jargon():
+    before = _checks(MONDAY - timedelta(weeks=4), 4, incidents=[(3, 2)] * 4, engagement=[(3, 3)] * 4, mood=[(3, 3)] * 4)
+    after = _checks(MONDAY, 4, incidents=[(0, 1)] * 4, engagement=[(3, 3)] * 4, mood=[(3, 3)] * 4)
+    fell = effects.headline(effects.compare(before + after, MONDAY, 4))
+    assert fell == "Incidents fell after the change, from 5.0 to 1.0 a week."
+    few = effects.compare(before[:2], MONDAY, 4)
+    theme = {"theme": {"name": "Feeling rushed"}, "before": {"share": 0.8}, "after": {"share": 0.2}}
+    assert effects.headline(few, [theme]) == "Feedback about “Feeling rushed” fell after the change, from 80% to 20% of conversations."
+    assert effects.headline(few) == "There is not enough data yet to say whether the change made a difference."
+    for text in (fell, effects.headline(few, [theme])):
+        assert "CI" not in text and "interval" not in text and len(text.split()) < 30
+
+
+def test_the_95_percent_normal_quantile_constant_is_scipys():
+    from server.domain import effects
+
+    assert effects.Z95 == pytest.approx(effects.normal_ppf(0.975), abs=1e-12)

@@ -22,7 +22,7 @@ def test_unknown_api_path_is_json_404(client):
 
 def test_client_shell_and_service_worker_are_served(client):
     for path in ("/", "/people/123", "/manifest.webmanifest", "/overdue", "/notifications", "/reviews/overdue",
-                 "/services/abc/themes", "/changes/new", "/settings", "/me"):
+                 "/services/abc/themes", "/changes/new", "/settings", "/me", "/manage/people", "/manage/people/abc", "/manage/import"):
         with client.get(path) as r:
             assert r.status_code == 200, path
     with client.get("/service-worker.js") as sw:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import Action, AuditEvent, Change, ChangeOutcome, EvidenceNote, Outcome, Review, User
+from server.models import Action, AuditEvent, Change, ChangeOutcome, EvidenceNote, Outcome, Review
 from server.domain.outcomes import quarter_bounds, quarter_of
 from tests import factories
 
@@ -207,6 +207,62 @@ def test_priority_limit_is_per_quarter(app, org, worker):
         org["person"], domain="Next quarter", priority=True, starts_on=next_start.isoformat(),
         review_by=(next_start + timedelta(days=60)).isoformat()))
     assert r.status_code == 201, r.get_json()
+
+
+def _three_priorities_in_q2(org, worker, year):
+    ids = []
+    for i in range(3):
+        r = worker.post("/api/v1/outcomes", json=outcome_body(
+            org["person"], domain=f"Spring goal {i}", priority=True,
+            starts_on=date(year, 4, 1).isoformat(), review_by=date(year, 6, 30).isoformat()))
+        assert r.status_code == 201, r.get_json()
+        ids.append(r.get_json()["id"])
+    return ids
+
+
+def test_a_priority_spanning_a_full_quarter_is_refused_though_it_starts_earlier(app, org, worker):
+    """January to September spans Q2, which already has three priorities: refused, naming them."""
+    year = TODAY.year + 1
+    q2 = _three_priorities_in_q2(org, worker, year)
+    before = counts(app)
+    r = worker.post("/api/v1/outcomes", json=outcome_body(
+        org["person"], domain="All year goal", priority=True,
+        starts_on=date(year, 1, 1).isoformat(), review_by=date(year, 9, 30).isoformat()))
+    assert r.status_code == 422, r.get_json()
+    error = r.get_json()["error"]
+    assert "priority" in error["fields"] and f"{year}Q2" in error["message"]
+    assert all(f"Spring goal {i}" in error["message"] for i in range(3))
+    assert sorted(error["active"]) == sorted(q2)
+    assert counts(app) == before
+    # The same outcome ending in March (Q1 only) is fine ...
+    r = worker.post("/api/v1/outcomes", json=outcome_body(
+        org["person"], domain="Winter goal", priority=True,
+        starts_on=date(year, 1, 1).isoformat(), review_by=date(year, 3, 31).isoformat()))
+    assert r.status_code == 201, r.get_json()
+    winter = r.get_json()
+    # ... but moving its review date into Q2 is refused the same way.
+    r = worker.patch(f"/api/v1/outcomes/{winter['id']}", json={"version": 1, "review_by": date(year, 8, 1).isoformat()})
+    assert r.status_code == 422 and "priority" in r.get_json()["error"]["fields"]
+    # Q3 alone has room: a July to September priority is accepted.
+    r = worker.post("/api/v1/outcomes", json=outcome_body(
+        org["person"], domain="Summer goal", priority=True,
+        starts_on=date(year, 7, 1).isoformat(), review_by=date(year, 9, 30).isoformat()))
+    assert r.status_code == 201, r.get_json()
+
+
+def test_a_synced_priority_spanning_a_full_quarter_is_rejected_by_the_same_rule(app, org, worker):
+    year = TODAY.year + 1
+    _three_priorities_in_q2(org, worker, year)
+    args = outcome_body(org["person"], id=str(uuid.uuid4()), domain="All year goal", priority=True,
+                        starts_on=date(year, 2, 1).isoformat(), review_by=date(year + 1, 1, 31).isoformat())
+    r = worker.post("/api/v1/sync/push", json={"device_id": str(uuid.uuid4()), "mutations": [
+        {"id": 1, "name": "outcome.create", "args": args, "at": datetime.now(timezone.utc).isoformat()}]})
+    assert r.status_code == 200, r.get_json()
+    [result] = r.get_json()["results"]
+    assert result["status"] == "rejected" and "priority" in result["error"]["fields"]
+    assert f"{year}Q2" in result["error"]["message"]
+    with app.app_context():
+        assert db.session.get(Outcome, args["id"]) is None
 
 
 # ---- actions ----
@@ -409,12 +465,44 @@ def test_staff_views_of_a_person_are_audited(app, org, api_for):
     assert all(v.service_id == org["service"] for v in views)
 
 
-def test_device_id_is_recorded_in_the_audit(app, org, worker):
+def test_the_audit_names_the_device_bound_to_the_session_not_one_a_header_claims(app, org, worker, api_for):
     device = str(uuid.uuid4())
-    r = worker.post("/api/v1/outcomes", json=outcome_body(org["person"]), headers={"X-Device-Id": device})
+    # Before the app registers, a header naming a device is not believed.
+    r = worker.post("/api/v1/outcomes", json=outcome_body(org["person"], domain="First"), headers={"X-Device-Id": device})
     assert r.status_code == 201
     [event] = audits(app, "create", "outcome")
-    assert event.device_id == device
+    assert event.device_id is None
+    # The app registers its device with the session; from then on every entry names it, whatever
+    # a request's headers say.
+    r = worker.client.put("/api/v1/session/device", json={"device_id": device.upper()}, headers=worker._h())
+    assert r.status_code == 200 and r.get_json()["device_id"] == device
+    assert worker.get("/api/v1/session").get_json()["device_id"] == device
+    other = str(uuid.uuid4())
+    r = worker.post("/api/v1/outcomes", json=outcome_body(org["person"], domain="Second"), headers={"X-Device-Id": other})
+    assert r.status_code == 201
+    assert worker.get(f"/api/v1/people/{org['person']}", headers={"X-Device-Id": other}).status_code == 200
+    assert [e.device_id for e in audits(app, "create", "outcome")] == [None, device]
+    assert [e.device_id for e in audits(app, "view", "person")] == [device]
+    # Another account cannot claim that device for its session.
+    manager = api_for(org["registered_manager"])
+    r = manager.client.put("/api/v1/session/device", json={"device_id": device}, headers=manager._h())
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "device_taken"
+    r = manager.client.put("/api/v1/session/device", json={"device_id": "phone-1"}, headers=manager._h())
+    assert r.status_code == 422 and "device_id" in r.get_json()["error"]["fields"]
+    # A new sign-in is a new session: it names no device until the app registers again.
+    again = api_for(org["support_worker"])
+    assert again.get("/api/v1/session").get_json()["device_id"] is None
+    # A sync push binds the device it comes from (a device of this user only) to the session too.
+    phone = str(uuid.uuid4())
+    assert again.post("/api/v1/sync/push", json={"device_id": phone, "mutations": []}).status_code == 200
+    assert again.get("/api/v1/outcomes/" + audits(app, "create", "outcome")[0].entity_id).status_code == 200
+    assert [e.device_id for e in audits(app, "view", "outcome")] == [phone]
+    assert again.post("/api/v1/sync/push", json={"device_id": device, "mutations": []}).status_code == 200  # the worker's own
+    r = again.post("/api/v1/sync/push", json={"device_id": str(uuid.uuid4()), "mutations": []})
+    assert r.status_code == 200
+    with app.app_context():
+        from server.models import Device
+        assert db.session.get(Device, phone).user_agent  # kept, so the audit can say which browser
 
 
 def test_trajectory_has_points_with_evidence_and_markers(app, org, worker):

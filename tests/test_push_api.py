@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import AuditEvent, Notification, Outcome, Person, PushSubscription, Review, User
+from server.models import AuditEvent, Notification, Outcome, Person, PushSubscription, Review, ReviewAcknowledgement, User
 from tests import factories
 from tests.push_receiver import receiver  # noqa: F401 - the fixture
 
@@ -97,14 +97,27 @@ def test_subscribe_update_and_list(app, org, api_for):
     assert worker.post(SUBS, json=padded).status_code == 201
 
 
-def test_a_browser_belongs_to_whoever_is_signed_in(app, org, api_for):
+def test_someone_elses_endpoint_is_refused_within_and_across_organisations(app, org, api_for):
     worker, manager = api_for(org["support_worker"]), api_for(org["registered_manager"])
     sub = browser_subscription()
     assert worker.post(SUBS, json=sub).status_code == 201
-    r = manager.post(SUBS, json=sub)
-    assert r.status_code == 201
+    other = factories.organisation(app, "Beta")
+    for thief in (manager, api_for(other["registered_manager"])):
+        r = thief.post(SUBS, json=browser_subscription(sub["endpoint"]))
+        assert r.status_code == 409, r.get_json()
+        error = r.get_json()["error"]
+        assert error["code"] == "endpoint_taken" and "endpoint" in error["fields"]
+        assert thief.get(SUBS).get_json() == []
+    # Nothing moved, and the owner's keys were not replaced.
+    assert stored(app) == [(org["support_worker"], sub["endpoint"])]
+    with app.app_context():
+        [row] = db.session.execute(select(PushSubscription)).scalars().all()
+        assert (row.p256dh, row.auth) == (sub["keys"]["p256dh"], sub["keys"]["auth"])
+        assert db.session.execute(select(AuditEvent).where(AuditEvent.entity == "push_subscription", AuditEvent.action == "delete")).first() is None
+    # Once the owner removes it (the app does on sign-out), the next user may use that browser.
+    assert worker.delete(SUBS, json={"endpoint": sub["endpoint"]}).status_code == 204
+    assert manager.post(SUBS, json=sub).status_code == 201
     assert stored(app) == [(org["registered_manager"], sub["endpoint"])]
-    assert worker.get(SUBS).get_json() == []
 
 
 def test_unsubscribe_only_your_own(app, org, api_for):
@@ -370,6 +383,9 @@ def test_manager_sees_overdue_reviews_in_their_services_and_acknowledges(demo, a
         [event] = db.session.execute(select(AuditEvent).where(AuditEvent.action == "acknowledge")).scalars().all()
         assert event.entity == "overdue_review" and event.entity_id == item["outcome_id"]
         assert event.detail["due_on"] == item["due_on"] and event.person_id == item["person_id"]
+        # The acknowledgement itself lives in its own table; the audit trail only records it.
+        [row] = db.session.execute(select(ReviewAcknowledgement)).scalars().all()
+        assert (row.outcome_id, row.due_on.isoformat(), row.user_id) == (item["outcome_id"], item["due_on"], event.user_id)
 
     # a senior leader sees every service, with the acknowledgement
     senior = api_for("senior@demo.example")

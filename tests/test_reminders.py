@@ -12,8 +12,10 @@ from datetime import date, datetime, time as clock, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from server.domain import reminders
-from server.domain.reminders import Item, Notice
+from server.domain import due as due_rules, reminder_notices, reminders
+from server.domain.due import Item
+from server.domain.reminder_notices import Notice
+from server import jobs
 from server.extensions import db
 from server.models import (
     CaseloadAssignment,
@@ -49,7 +51,7 @@ def organisation(app, name="Alpha", **kw):
 
 def run(app, today=TODAY, sleeps=None):
     with app.app_context():
-        return reminders.send_reminders(today=today, sleep=(sleeps.append if sleeps is not None else _never_sleep))
+        return jobs.send_reminders(today=today, sleep=(sleeps.append if sleeps is not None else _never_sleep))
 
 
 def _never_sleep(seconds):
@@ -60,7 +62,7 @@ def sent(app, kind_prefix="") -> list[tuple[str, str, date]]:
     """(recipient email, kind, due date) of every notification, sorted."""
     with app.app_context():
         rows = db.session.execute(select(User.email, Notification.kind, Notification.dedupe_key).join(User, User.id == Notification.user_id)).all()
-    return sorted((email, kind, reminders.parse_key(key)[3]) for email, kind, key in rows if kind.startswith(kind_prefix))
+    return sorted((email, kind, reminder_notices.parse_key(key)[3]) for email, kind, key in rows if kind.startswith(kind_prefix))
 
 
 def add_review(app, outcome_id, person_id, days_ago):
@@ -88,8 +90,39 @@ def test_review_reminder_to_keyworker_before_and_manager_after(app):
     run(app, today=due + timedelta(days=3))
     assert sent(app, "review") == [(manager, "review_overdue", due), (worker, "review_due", due)]
     summary = run(app, today=due + timedelta(days=30))
-    assert summary.notices == 0 and summary.line() == "Nothing new to send."
+    # no reminder repeats; by now the review is more than 14 days overdue, which escalates (see test_escalations.py)
+    assert summary.notices == len(sent(app, "escalation")) == 2
+    assert run(app, today=due + timedelta(days=31)).line() == "Nothing new to send."
     assert len(sent(app, "review")) == 2
+
+
+def test_a_run_a_person_at_a_time_sends_the_same_and_reaches_escalations_of_people_who_left(app, monkeypatch):
+    """The job reads people a chunk at a time (issue 16); with chunks of one person it still sends
+    each notice once, and an open escalation of someone no longer supported still reaches the
+    senior leader and the manager."""
+    monkeypatch.setattr(reminders, "CHUNK", 1)
+    org = organisation(app)
+    factories.outcome(app, org["person"], starts_on=TODAY - timedelta(days=40))  # due 10 days ago
+    left = factories.outcome(app, org["other_person"], starts_on=TODAY - timedelta(days=60))
+    with app.app_context():
+        from server.domain import escalations
+
+        person = db.session.get(Person, org["other_person"])
+        escalations.escalate_late([Item("review", left, person.id, person.service_id, person.organisation_id,
+                                        TODAY - timedelta(days=30))])
+        person.ended_on = TODAY - timedelta(days=1)
+        db.session.commit()
+    summary = run(app)
+    due = TODAY - timedelta(days=10)
+    raised = TODAY
+    assert sent(app) == sorted([
+        (org["support_worker"], "review_due", due),
+        (org["registered_manager"], "review_overdue", due),
+        (org["registered_manager"], "escalation_new", raised),
+        (org["senior_leader"], "escalation_new", raised),
+    ])
+    assert summary.notices == 4 and summary.users == 3
+    assert run(app).line() == "Nothing new to send."
 
 
 def test_the_days_before_and_after_are_settings(app):
@@ -167,7 +200,7 @@ def test_feedback_is_due_a_quarter_after_the_last_conversation_or_joining(app):
     factories.outcome(app, outcome_only, starts_on=TODAY - timedelta(days=80))
     factories.outcome(app, outcome_only, starts_on=TODAY - timedelta(days=20))
     with app.app_context():
-        due = {i.person_id: i.due_on for i in reminders.feedback_items()}
+        due = {i.person_id: i.due_on for i in due_rules.feedback_items()}
     assert due[talked] == TODAY
     assert due[joined] == TODAY - timedelta(days=5)
     assert due[outcome_only] == TODAY + timedelta(days=11)
@@ -198,7 +231,7 @@ def test_weekly_checks_are_due_by_sunday_for_tracked_people(app):
         db.session.add(WeeklyCheck(person_id=done_both, week_of=monday - timedelta(days=7), **check))
         db.session.add(WeeklyCheck(person_id=done_both, week_of=monday + timedelta(days=2), **check))  # a midweek date counts
         db.session.commit()
-        due = sorted((i.person_id, i.due_on) for i in reminders.weekly_check_items(TODAY))
+        due = sorted((i.person_id, i.due_on) for i in due_rules.weekly_check_items(TODAY))
     sunday = monday + timedelta(days=6)
     assert due == sorted([(missing, sunday - timedelta(days=7)), (missing, sunday), (done_last, sunday), (new, sunday)])
     assert untracked not in {p for p, _ in due}
@@ -211,12 +244,12 @@ def _item(subject="review", due=TODAY, n=0):
 
 
 def test_one_push_summarises_a_users_reminders_without_names():
-    payload, urgency = reminders.push_message([Notice("u", _item(n=1), "due"), Notice("u", _item(n=2), "due")], TODAY)
+    payload, urgency = reminder_notices.push_message([Notice("u", _item(n=1), "due"), Notice("u", _item(n=2), "due")], TODAY)
     assert payload == {"title": "2 reviews due today", "body": "Open Tandem to see the details.", "url": "/notifications", "tag": "tandem-reminders"}
     assert urgency == "normal"
-    payload, urgency = reminders.push_message([Notice("m", _item(n=i, due=TODAY - timedelta(days=9)), "overdue") for i in range(3)], TODAY)
+    payload, urgency = reminder_notices.push_message([Notice("m", _item(n=i, due=TODAY - timedelta(days=9)), "overdue") for i in range(3)], TODAY)
     assert payload["title"] == "3 reviews overdue in your services" and urgency == "high"
-    payload, urgency = reminders.push_message([
+    payload, urgency = reminder_notices.push_message([
         Notice("u", _item("weekly_check", TODAY + timedelta(days=2)), "due"),
         Notice("u", _item("feedback", TODAY - timedelta(days=1)), "due"),
         Notice("u", _item("review", TODAY), "due"),
@@ -228,10 +261,10 @@ def test_one_push_summarises_a_users_reminders_without_names():
 
 
 def test_dedupe_keys_round_trip():
-    key = reminders.dedupe_key("weekly_check_overdue", "p-1", date(2026, 3, 1), "u-1")
+    key = reminder_notices.dedupe_key("weekly_check_overdue", "p-1", date(2026, 3, 1), "u-1")
     assert key == "weekly_check_overdue:p-1:2026-03-01:u-1"
-    assert reminders.parse_key(key) == ("weekly_check", "overdue", "p-1", date(2026, 3, 1), "u-1")
-    assert reminders.parse_key("nonsense") is None
+    assert reminder_notices.parse_key(key) == ("weekly_check", "overdue", "p-1", date(2026, 3, 1), "u-1")
+    assert reminder_notices.parse_key("nonsense") is None
 
 
 # ---- exactly once ----
@@ -240,7 +273,7 @@ def test_a_claim_someone_else_made_first_is_skipped_by_the_database_guard(app, m
     """Skip the quick look-up of known keys, as a concurrent run would have missed them: the
     unique dedupe_key still refuses the second insert, and the run carries on."""
     org = organisation(app)
-    factories.outcome(app, org["person"], starts_on=TODAY - timedelta(days=60))
+    factories.outcome(app, org["person"], starts_on=TODAY - timedelta(days=40))  # 10 days overdue: not yet escalated
     first = run(app)
     assert first.notices == 2
     monkeypatch.setattr(reminders, "_known_keys", lambda keys: set())
@@ -275,7 +308,7 @@ def test_two_runs_at_the_same_moment_send_each_reminder_once(demo, api_for, rece
         try:
             with app.app_context():
                 start.wait()
-                results.append(reminders.send_reminders(sleep=_never_sleep))
+                results.append(jobs.send_reminders(sleep=_never_sleep))
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -414,9 +447,9 @@ def test_network_errors_are_retried_then_recorded(app, due_worker):
 
 def test_scheduler_is_off_by_default_and_under_tests(app):
     assert app.config["REMINDERS_INTERVAL_MINUTES"] == 0
-    assert reminders.start_scheduler(app) is None
+    assert jobs.start_scheduler(app) is None
     app.config["REMINDERS_INTERVAL_MINUTES"] = 5
-    assert reminders.start_scheduler(app) is None  # TESTING
+    assert jobs.start_scheduler(app) is None  # TESTING
 
 
 def test_scheduler_runs_the_send_on_its_interval(app, monkeypatch):
@@ -429,9 +462,9 @@ def test_scheduler_runs_the_send_on_its_interval(app, monkeypatch):
             ran.set()
         return reminders.RunSummary()
 
-    monkeypatch.setattr(reminders, "send_reminders", fake_send)
+    monkeypatch.setattr(jobs, "send_reminders", fake_send)
     app.config.update(TESTING=False, REMINDERS_INTERVAL_MINUTES=0.001)  # 60 ms
-    scheduler = reminders.start_scheduler(app)
+    scheduler = jobs.start_scheduler(app)
     try:
         assert scheduler is not None and scheduler.thread.daemon
         assert ran.wait(5), calls

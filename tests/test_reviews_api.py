@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import AuditEvent, EvidenceNote, Outcome, Review, User
+from server.models import AuditEvent, EvidenceNote, Outcome, Review
 from tests import factories
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)

@@ -79,3 +79,26 @@ def test_admin_lists_accounts_and_others_cannot(demo, api_for):
     users = admin.get("/api/v1/users").get_json()
     assert {"worker@demo.example", "manager@demo.example"} <= {u["email"] for u in users}
     assert api_for("worker@demo.example").get("/api/v1/users").status_code == 403
+
+
+def test_the_page_opens_on_the_last_complete_quarter_with_the_one_before_and_no_future_months(demo, api_for):
+    api = api_for("manager@demo.example")
+    residential = next(s for s in api.get("/api/v1/services").get_json() if s["kind"] == "residential")
+    m = api.get(f"/api/v1/services/{residential['id']}/measures").get_json()
+    assert m["quarter"] == _prev_quarter() and m["complete"] is True
+    assert date.fromisoformat(m["to"]) < date.today()
+    # The quarter before's figures sit beside each one.
+    y, q = int(_prev_quarter()[:4]), int(_prev_quarter()[-1])
+    assert m["previous"]["quarter"] == (f"{y - 1}Q4" if q == 1 else f"{y}Q{q - 1}")
+    for key in ("people_achieving_goal", "outcomes", "restrictive_practices_by_month", "unplanned_hospital_admissions"):
+        assert key in m["previous"]
+    assert "trajectories" not in m["previous"]
+    assert [c["quarter"] for c in m["choices"]][:2] == [_quarter(), _prev_quarter()]
+    assert [c["complete"] for c in m["choices"]][:2] == [False, True]
+    # The current quarter: only the months that have started.
+    now = api.get(f"/api/v1/services/{residential['id']}/measures?quarter={_quarter()}").get_json()
+    assert now["complete"] is False
+    today = date.today()
+    assert list(now["restrictive_practices_by_month"]) == [
+        f"{today.year}-{m:02d}" for m in range((today.month - 1) // 3 * 3 + 1, today.month + 1)
+    ]

@@ -23,7 +23,6 @@ from server.models import (
     FeedbackConversation,
     MutationResult,
     Outcome,
-    Person,
     Review,
     ServiceEvent,
     User,
@@ -127,6 +126,11 @@ def apply_changes(state: dict, changes: list[dict]) -> None:
                     del state[other]
 
 
+# What a person's own phone holds (ACCESS.md): their goals, the actions on them, their ratings and
+# the evidence on those ratings; nothing staff-only (checks, feedback, events, staff notes).
+PERSON_HOLDS = {"person", "outcome", "action", "review", "evidence"}
+
+
 def scope_keys(app, email) -> set[tuple[str, str]]:
     """What the user should hold, computed straight from the tables."""
     from server.domain.access import visible_people
@@ -142,7 +146,12 @@ def scope_keys(app, email) -> set[tuple[str, str]]:
         }
         for entity, model in (("outcome", Outcome), ("action", Action), ("review", Review), ("evidence", EvidenceNote),
                               ("check", WeeklyCheck), ("feedback", FeedbackConversation), ("event", ServiceEvent)):
-            keys |= {(entity, i) for i, p in db.session.execute(select(model.id, model.person_id)) if p in people}
+            if user.role == "person" and entity not in PERSON_HOLDS:
+                continue
+            rows = db.session.execute(select(model)).scalars()
+            if user.role == "person" and entity == "evidence":
+                rows = [r for r in rows if r.review_id is not None]  # notes on their ratings, not staff notes
+            keys |= {(entity, r.id) for r in rows if r.person_id in people}
         return keys
 
 
@@ -546,6 +555,8 @@ def test_pull_from_zero_is_exactly_the_users_scope(app, api_for, org):
             WeeklyCheck(person_id=org["person"], week_of=TODAY - timedelta(days=TODAY.weekday()), incidents=1, engagement=3, mood=4),
             ServiceEvent(person_id=org["other_person"], kind="community_participation", happened_at=NOW),
             FeedbackConversation(person_id=org["person"], happened_at=NOW, works_well="The new rota"),
+            ServiceEvent(person_id=org["person"], kind="restrictive_practice", happened_at=NOW, note="Held at the door"),
+            EvidenceNote(person_id=org["person"], text="Staff note: seemed low today", happened_at=NOW),
         ])
         db.session.commit()
 
@@ -554,7 +565,7 @@ def test_pull_from_zero_is_exactly_the_users_scope(app, api_for, org):
     assert set(state) == scope_keys(app, org["support_worker"])
     assert ("review", mine["review"]) in state and ("review", theirs["review"]) not in state
     assert ("person", org["other_person"]) not in state
-    assert {k[0] for k in state} == {"person", "caseload", "outcome", "action", "review", "evidence", "check", "feedback"}
+    assert {k[0] for k in state} == {"person", "caseload", "outcome", "action", "review", "evidence", "check", "feedback", "event"}
     with app.app_context():
         assert cursor == current_seq(db.session)  # nothing is left to pull
 
@@ -572,10 +583,17 @@ def test_pull_from_zero_is_exactly_the_users_scope(app, api_for, org):
     assert set(state) == scope_keys(app, org["registered_manager"])
     assert ("review", theirs["review"]) in state and any(k[0] == "event" for k in state)
 
+    # The person's own phone: their goals, actions, ratings and the evidence on them. No restrictive
+    # practice notes, weekly checks, feedback, staff notes or who wrote what (this used to leak).
     person = api_for(org["person_email"])
     state, _, _ = pull_all(person)
     assert set(state) == scope_keys(app, org["person_email"])
     assert {k for k in state if k[0] == "person"} == {("person", org["person"])}
+    assert {k[0] for k in state} == {"person", "outcome", "action", "review", "evidence"}
+    assert [v["text"] for k, v in state.items() if k[0] == "evidence"] == ["A note"]
+    body = json.dumps(list(state.values()))
+    for staff_only in ("Held at the door", "The new rota", "seemed low today", "created_by"):
+        assert staff_only not in body, staff_only
 
     for role in ("commissioner", "admin"):
         r = api_for(org[role]).get(PULL)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from werkzeug.security import generate_password_hash
 
 from server import create_app
@@ -25,7 +25,7 @@ from server.domain.changeseq import current_seq
 from server.extensions import db
 from server.models import CaseloadAssignment, Device, EvidenceNote, Outcome, Review, User
 from tests import factories
-from tests.conftest import Api, make_app
+from tests.conftest import Api, make_app, reset_database
 
 PUSH, PULL = "/api/v1/sync/push", "/api/v1/sync/pull"
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -160,11 +160,7 @@ def base_app():
         _BASE["app"] = make_app(_BASE["dir"])
         return _BASE["app"]
     app = _BASE["app"]
-    with app.app_context():  # emptying a handful of small tables beats TRUNCATE on PostgreSQL
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
-            conn.execute(text("INSERT INTO change_counter (id, value) VALUES (1, 0)"))
+    reset_database(app)
     return app
 
 

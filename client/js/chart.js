@@ -1,10 +1,47 @@
 // Trend line of 1–5 scores across quarters, with actions and co-produced changes marked.
 // Drawn with uPlot; the same data is always given as a table beside it.
-import uPlot from "../vendor/uPlot.esm.js";
+import uPlot from "../vendor/uPlot.min.js";
 
 const css = (name, fallback) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 
+// Time axes read the UK way: "9 Jun", "Jun" or "2026", with the year under the first tick of each
+// year (uPlot's own labels are American: "6/9").
+const DAY = 86400;
+const dayMonth = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short" });
+const monthOnly = new Intl.DateTimeFormat("en-GB", { month: "short" });
+
+export function ukDateTicks(_u, splits, _axisIdx, _space, incr) {
+  let year = null;
+  return splits.map((v) => {
+    if (v == null) return null;
+    const d = new Date(v * 1000);
+    const y = d.getFullYear();
+    if (incr >= 365 * DAY) return String(y);
+    const label = incr >= 28 * DAY ? monthOnly.format(d) : dayMonth.format(d);
+    const out = y !== year ? `${label}\n${y}` : label;
+    year = y;
+    return out;
+  });
+}
+
+// Draw a uPlot chart into `target`, replacing any chart already there: a view rendered again on
+// the same element (a changed filter, the app's re-render after a sync) must not add a second one.
+// A time x axis gets UK dates.
+const plots = new WeakMap();
+
+export function plotInto(target, opts, data) {
+  plots.get(target)?.destroy();
+  target.replaceChildren();
+  const axes = opts.axes ? opts.axes.slice() : [{}, {}];
+  if (opts.scales?.x?.time !== false && !axes[0]?.values) axes[0] = { ...(axes[0] || {}), values: ukDateTicks };
+  const plot = new uPlot({ ...opts, axes }, data, target);
+  plots.set(target, plot);
+  return plot;
+}
+
 export function trendChart(target, points, markers, { onPick, label } = {}) {
+  plots.get(target)?.destroy();
+  plots.delete(target);
   target.replaceChildren();
   if (!points.length) return null;
   const xs = points.map((p) => Date.parse(p.happened_at) / 1000);
@@ -45,7 +82,7 @@ export function trendChart(target, points, markers, { onPick, label } = {}) {
     series: [{}, { label: "Score", stroke: accent, width: 3, points: { size: 10, fill: accent, stroke: accent } }],
     hooks: { draw: [markerLines] },
   };
-  const plot = new uPlot(opts, [xs, ys], target);
+  const plot = plotInto(target, opts, [xs, ys]);
   const canvas = target.querySelector("canvas");
   if (canvas) {
     canvas.setAttribute("role", "img");

@@ -96,11 +96,95 @@ export async function counts() {
   return { waiting, attention, total: entries.length };
 }
 
-// Sign-out or a different user: delete every person's data held on this phone.
-export async function wipe() {
+// Renumber the outbox so the server can take it from `start`, its resume point. `first` lists
+// entries to send first (ids the server had already used for other mutations); then every entry
+// numbered `start` or more follows, in order. Entries that need attention are not sent again: they
+// move to keys below every mutation id, so the numbers sent stay consecutive. The local records
+// follow their entries. Records stay stored once whatever was in fact applied, because creates
+// carry their client-made UUID (an identical create is reported duplicate). Returns how many
+// entries will be sent.
+export async function renumber(start, first = []) {
   const database = await db();
   const tx = database.transaction(["meta", "outbox", ...RECORD_STORES], "readwrite");
-  await Promise.all([tx.objectStore("meta").clear(), tx.objectStore("outbox").clear(),
-    ...RECORD_STORES.map((s) => tx.objectStore(s).clear())]);
+  const outboxStore = tx.objectStore("outbox");
+  const entries = (await outboxStore.getAll()).sort((a, b) => a.id - b.id);
+  const firstIds = new Set(first);
+  const moving = [
+    ...entries.filter((e) => firstIds.has(e.id)),
+    ...entries.filter((e) => e.id >= start && !firstIds.has(e.id)),
+  ];
+  const resend = moving.filter((e) => e.status === "pending" || firstIds.has(e.id));
+  const park = moving.filter((e) => !resend.includes(e));
+  const lowest = Math.min(0, ...entries.map((e) => e.id));
+  const moved = new Map();
+  resend.forEach((e, i) => moved.set(e.id, start + i));
+  park.forEach((e, i) => moved.set(e.id, lowest - 1 - i));
+  for (const entry of moving) await outboxStore.delete(entry.id);
+  for (const entry of moving) {
+    const resent = resend.includes(entry);
+    await outboxStore.put({ ...entry, id: moved.get(entry.id), ...(resent ? { status: "pending", error: null, result: null } : {}) });
+  }
+  // Local records point at their outbox entry; a pointer to an entry already sent would now name
+  // a different mutation, so it goes.
+  const kept = new Set(entries.map((e) => e.id));
+  for (const name of RECORD_STORES) {
+    const os = tx.objectStore(name);
+    for (const record of await os.getAll()) {
+      if (record._pending === undefined) continue;
+      if (moved.has(record._pending)) await os.put({ ...record, _pending: moved.get(record._pending) });
+      else if (!kept.has(record._pending)) {
+        const { _pending, ...rest } = record;
+        await os.put(rest);
+      }
+    }
+  }
+  await tx.objectStore("meta").put(start + resend.length, "next_mutation_id");
   await tx.done;
+  return resend.length;
+}
+
+// A sign-out made with no signal: the phone is wiped at once, and this marker (kept by every
+// wipe) says the server's session must still be ended before anything else is sent or pulled.
+const SIGN_OUT = "sign_out_pending";
+
+export async function signOutPending() {
+  return Boolean(await getMeta(SIGN_OUT));
+}
+
+export async function signOutSent() {
+  return (await db()).delete("meta", SIGN_OUT);
+}
+
+// Sign-out or a different user: delete every person's data held on this phone. With
+// `signOutPending`, the sign-out marker is written in the same transaction.
+export async function wipe({ signOutPending: pending = false } = {}) {
+  const database = await db();
+  const tx = database.transaction(["meta", "outbox", ...RECORD_STORES], "readwrite");
+  const meta = tx.objectStore("meta");
+  const marker = pending ? new Date().toISOString() : await meta.get(SIGN_OUT);
+  await Promise.all([meta.clear(), tx.objectStore("outbox").clear(),
+    ...RECORD_STORES.map((s) => tx.objectStore(s).clear())]);
+  if (marker) await meta.put(marker, SIGN_OUT);
+  await tx.done;
+}
+
+// An evicted outbox is lost work: ask the browser to keep this site's storage (no prompt in
+// Chromium, which decides by engagement; Firefox may ask). Resolves to true, false, or null when
+// the browser has no say in it.
+export async function askToKeepStorage() {
+  if (!navigator.storage?.persist) return null;
+  try {
+    return await navigator.storage.persist();
+  } catch {
+    return false;
+  }
+}
+
+export async function storageKept() {
+  if (!navigator.storage?.persisted) return null;
+  try {
+    return await navigator.storage.persisted();
+  } catch {
+    return false;
+  }
 }

@@ -21,7 +21,7 @@ function applyUpdate() {
   waiting.postMessage({ type: "SKIP_WAITING" });
 }
 
-export async function registerServiceWorker(busy) {
+export async function registerServiceWorker(busy, onOffer = () => {}) {
   if (!("serviceWorker" in navigator)) return;
   isBusy = busy;
   let reloaded = false;
@@ -31,10 +31,11 @@ export async function registerServiceWorker(busy) {
     reloaded = true;
     location.reload();
   });
-  const reg = await navigator.serviceWorker.register("/service-worker.js", { scope: "/" });
+  // A module worker: it imports the outbox flush (sync.js) the page uses, for Background Sync.
+  const reg = await navigator.serviceWorker.register("/service-worker.js", { scope: "/", type: "module" });
   const offer = (worker) => {
     waiting = worker;
-    import("./main.js").then((m) => m.renderHeader());
+    onOffer();
   };
   if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
   reg.addEventListener("updatefound", () => {

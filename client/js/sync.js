@@ -1,6 +1,8 @@
-// Push the outbox, pull what changed. Only the push reply's per-mutation results remove outbox
-// entries: fetch resolves on 4xx/5xx, so an HTTP failure keeps everything for the next try.
-import { ApiError, OfflineError, post, get, refreshSession } from "./api.js";
+// Push the outbox, pull what changed. The page and the service worker (Background Sync, with the
+// app closed) both flush through this module; it touches no window or document at import.
+// Only the push reply's per-mutation results remove outbox entries: fetch resolves on 4xx/5xx,
+// so an HTTP failure keeps everything for the next try.
+import { Aborted, ApiError, OfflineError, post, get, del, refreshSession, setCsrf } from "./api.js";
 import * as store from "./store.js";
 
 const BATCH = 100;
@@ -10,7 +12,12 @@ const ENTITY_STORES = {
 };
 
 const listeners = new Set();
-export const state = { waiting: 0, attention: 0, syncing: false, offline: !navigator.onLine, signedOut: false, lastError: null };
+// lastSent: when this phone last finished a sync with the server (ISO time), kept in its meta store.
+export const state = { waiting: 0, attention: 0, syncing: false, offline: !navigator.onLine, signedOut: false, deactivated: false, lastError: null, lastSent: null };
+
+export async function loadLastSent() {
+  state.lastSent = (await store.getMeta("last_sent")) || null;
+}
 
 export function onChange(fn) {
   listeners.add(fn);
@@ -25,6 +32,19 @@ export async function refreshCounts() {
 function setState(patch) {
   Object.assign(state, patch);
   listeners.forEach((fn) => fn(state));
+}
+
+// Sign-out stops syncing at once: `stop()` aborts the requests in flight, and every step checks
+// that it still belongs to the current generation before it writes to the phone, so a reply that
+// arrives after sign-out is dropped instead of refilling the wiped store.
+let generation = 0;
+let active = false;
+let controller = new AbortController();
+
+class Stopped extends Error {}
+
+function check(gen) {
+  if (gen !== generation) throw new Stopped();
 }
 
 // One tab pushes at a time. A trigger that arrives while a sync is running (the phone came back
@@ -60,48 +80,107 @@ function withLock(fn) {
   return run();
 }
 
+// Run `fn` while no sync runs, here or in another tab or the service worker (the sign-out wipe).
+export function exclusive(fn) {
+  return navigator.locks ? navigator.locks.request("tandem-sync", () => fn()) : fn();
+}
+
 export function syncNow() {
   return withLock(async () => {
+    // A sign-out made offline goes first; until the server has it nothing is pushed or pulled.
+    if (!(await flushSignOut())) return;
+    if (!active) return;
+    const gen = generation;
+    const { signal } = controller;
     setState({ syncing: true });
     try {
-      const session = await refreshSession(); // a fresh CSRF token before flushing
+      const session = await refreshSession({ signal }); // a fresh CSRF token before flushing
+      check(gen);
       if (!session.user) {
+        if (session.signed_out_reason === "account_deactivated") await wipeDeactivated();
         setState({ signedOut: true });
         return;
       }
-      await push();
-      await pull();
-      setState({ offline: false, signedOut: false, lastError: null });
+      await push(gen, signal);
+      await pull(gen, signal);
+      check(gen);
+      const sentAt = new Date().toISOString();
+      await store.setMeta("last_sent", sentAt);
+      setState({ offline: false, signedOut: false, lastError: null, lastSent: sentAt });
     } catch (err) {
+      if (err instanceof Stopped || err instanceof Aborted || gen !== generation) return;
       if (err instanceof OfflineError) setState({ offline: true });
-      else if (err instanceof ApiError && err.status === 401) setState({ signedOut: true });
+      else if (err instanceof ApiError && err.status === 401) {
+        if (err.code === "account_deactivated") await wipeDeactivated();
+        setState({ signedOut: true });
+      }
       else setState({ lastError: err.message });
     } finally {
-      setState({ syncing: false });
+      if (gen === generation) setState({ syncing: false });
       await refreshCounts();
     }
   });
 }
 
-async function push() {
+// The account was deactivated by an admin: everything this phone holds for it goes, unsent
+// changes too (ACCESS.md); main.js then shows the sign-in page, which says why.
+export async function wipeDeactivated() {
+  await store.wipe();
+  setState({ deactivated: true, waiting: 0, attention: 0 });
+}
+
+async function push(gen, signal) {
+  check(gen);
   const deviceId = await store.deviceId();
+  let renumbered = 0;
   for (;;) {
+    check(gen);
     const pending = (await store.outbox()).filter((e) => e.status === "pending").sort((a, b) => a.id - b.id);
     if (!pending.length) return;
     const batch = pending.slice(0, BATCH);
     const reply = await post("/api/v1/sync/push", {
       device_id: deviceId,
       mutations: batch.map(({ id, name, args, at }) => ({ id, name, args, at })),
-    });
-    const handled = await applyResults(reply, batch);
-    if (!handled) return; // nothing moved (a gap the server reported); try again later
+    }, { signal });
+    check(gen);
+    const { handled, reused } = await applyResults(reply, batch, gen);
+    // The server's numbering and the phone's disagree (its database was restored from a backup, or
+    // the phone's numbering restarted): renumber from where the server is and send again. Twice is
+    // enough; more would mean something else is wrong, and the next sync tries again.
+    if (reply.gap || reused) {
+      if (renumbered >= 2) return;
+      renumbered += 1;
+      await renumberFrom(reply, gen);
+      continue;
+    }
+    if (!handled) return;
   }
 }
 
-async function applyResults(reply, batch) {
+async function renumberFrom(reply, gen) {
   const database = await store.db();
+  check(gen);
+  if (reply.gap) {
+    await store.renumber(reply.resume_from ?? reply.gap.expected);
+    // The server forgot part of its history, so this phone's pull cursor belongs to another
+    // history: start the local copy again from zero (changes not yet sent are kept).
+    await clearRecords(gen);
+    return;
+  }
+  // Mutation ids the server had already used for something else: send them again under new numbers.
+  const entries = await database.getAll("outbox");
+  const last = reply.last_mutation_id;
+  const first = entries.filter((e) => e.status === "pending" && e.id <= last).map((e) => e.id);
+  check(gen);
+  await store.renumber(last + 1, first);
+}
+
+async function applyResults(reply, batch, gen) {
+  const database = await store.db();
+  check(gen); // no await between this check and the transaction: a sign-out cannot slip in
   const tx = database.transaction(["outbox", "meta", ...store.RECORD_STORES], "readwrite");
   let handled = 0;
+  let reused = 0;
   for (const result of reply.results || []) {
     const entry = await tx.objectStore("outbox").get(result.id);
     if (!entry) continue;
@@ -113,6 +192,8 @@ async function applyResults(reply, batch) {
         await tx.objectStore("outbox").delete(entry.id);
       }
       handled += 1;
+    } else if (result.status === "rejected" && result.error?.code === "mutation_id_reused") {
+      reused += 1; // not this change's fault: it stays waiting and is renumbered
     } else if (result.status === "rejected" || result.status === "conflict") {
       await tx.objectStore("outbox").put({ ...entry, status: result.status, error: result.error || { message: result.message, fields: result.fields }, result });
       handled += 1;
@@ -124,29 +205,31 @@ async function applyResults(reply, batch) {
     if (reply.last_mutation_id >= next) await tx.objectStore("meta").put(reply.last_mutation_id + 1, "next_mutation_id");
   }
   await tx.done;
-  return handled > 0;
+  return { handled: handled > 0, reused: reused > 0 };
 }
 
-async function pull() {
+async function pull(gen, signal) {
   let cursor = (await store.getMeta("cursor")) || 0;
   for (let page = 0; page < 100; page += 1) {
-    const reply = await get(`/api/v1/sync/pull?cursor=${encodeURIComponent(cursor)}`);
+    check(gen);
+    const reply = await get(`/api/v1/sync/pull?cursor=${encodeURIComponent(cursor)}`, { signal });
     if (reply.reset) {
       // The server's history does not match this copy (a restored database): start again from zero.
-      await clearRecords();
+      await clearRecords(gen);
       cursor = 0;
       continue;
     }
-    await applyChanges(reply.changes || []);
+    await applyChanges(reply.changes || [], reply.cursor, gen);
     cursor = reply.cursor;
-    await store.setMeta("cursor", cursor);
     if (!reply.more) break;
   }
 }
 
-async function clearRecords() {
+async function clearRecords(gen) {
   const database = await store.db();
-  const tx = database.transaction(["outbox", ...store.RECORD_STORES], "readwrite");
+  check(gen);
+  const tx = database.transaction(["meta", "outbox", ...store.RECORD_STORES], "readwrite");
+  await tx.objectStore("meta").put(0, "cursor");
   const pendingIds = new Set((await tx.objectStore("outbox").getAll()).map((e) => e.id));
   for (const name of store.RECORD_STORES) {
     const os = tx.objectStore(name);
@@ -157,10 +240,11 @@ async function clearRecords() {
   await tx.done;
 }
 
-async function applyChanges(changes) {
-  if (!changes.length) return;
+// The page and the new cursor are written in one transaction.
+async function applyChanges(changes, cursor, gen) {
   const database = await store.db();
-  const tx = database.transaction(["outbox", ...store.RECORD_STORES], "readwrite");
+  check(gen);
+  const tx = database.transaction(["meta", "outbox", ...store.RECORD_STORES], "readwrite");
   const pendingIds = new Set((await tx.objectStore("outbox").getAll()).map((e) => e.id));
   for (const change of changes) {
     const storeName = ENTITY_STORES[change.entity];
@@ -182,6 +266,7 @@ async function applyChanges(changes) {
     if (local && local._pending && pendingIds.has(local._pending)) continue; // an unsent local edit stands
     await os.put({ ...change.data, id: change.id });
   }
+  await tx.objectStore("meta").put(cursor, "cursor");
   await tx.done;
 }
 
@@ -205,17 +290,96 @@ export async function discard(entryId) {
 }
 
 let timer = null;
+let triggers = false;
+
+// The online event, the service worker's Background Sync wake-up and app start call syncNow; a
+// timer does too while someone is signed in (start/stop).
 export function startTriggers() {
+  if (triggers) return;
+  triggers = true;
   window.addEventListener("online", () => { setState({ offline: false }); syncNow(); });
   window.addEventListener("offline", () => setState({ offline: true }));
-  if (timer) clearInterval(timer);
-  timer = setInterval(() => syncNow(), 30000);
   navigator.serviceWorker?.addEventListener("message", (event) => {
     if (event.data && event.data.type === "SYNC_NOW") syncNow();
   });
 }
 
-// Ask for a Background Sync where the browser has it (not iOS); the worker wakes an open tab.
+// Someone signed in: sync on the timer from now on.
+export function start() {
+  if (active) return;
+  active = true;
+  if (timer) clearInterval(timer);
+  timer = setInterval(() => syncNow(), 30000);
+}
+
+// Sign-out: stop the timer, abort every request in flight, forget a queued sync. Synchronous, so
+// that whatever the caller does next (wiping the phone) happens after every sync step has stopped.
+export function stop() {
+  active = false;
+  generation += 1;
+  controller.abort();
+  controller = new AbortController();
+  again = false;
+  if (timer) clearInterval(timer);
+  timer = null;
+  setState({ syncing: false, signedOut: false, lastError: null, waiting: 0, attention: 0, lastSent: null });
+}
+
+// Send a sign-out made while offline. Resolves true when no sign-out is waiting (any more), false
+// while it still is: then nothing else may be sent or pulled. Retried on the online event, on app
+// start, before the next sign-in, and every 30 seconds while it waits.
+let signingOut = null;
+let signOutRetry = null;
+export let signOutError = null;
+
+export function flushSignOut() {
+  if (!signingOut) {
+    signingOut = (async () => {
+      if (!(await store.signOutPending())) return true;
+      try {
+        await refreshSession(); // the CSRF token of the session being ended
+        const reply = await del("/api/v1/session");
+        setCsrf(reply.csrf_token); // the signed-out session's token: the next sign-in sends it
+        await store.signOutSent();
+        signOutError = null;
+        return true;
+      } catch (err) {
+        signOutError = err;
+        if (!signOutRetry) signOutRetry = setTimeout(() => { signOutRetry = null; flushSignOut(); }, 30000);
+        return false;
+      }
+    })().finally(() => { signingOut = null; });
+  }
+  return signingOut;
+}
+
+// The service worker's Background Sync: the same flush as the page's, with no page open. Resolves
+// true when nothing is left to send (or nobody is signed in here); false tells the browser to try
+// again later.
+export async function flushFromWorker() {
+  if (!(await store.getMeta("user")) && !(await store.signOutPending())) return true;
+  active = Boolean(await store.getMeta("user"));
+  try {
+    await withLock(async () => {
+      if (!(await flushSignOut())) return;
+      if (!active) return;
+      const gen = generation;
+      const { signal } = controller;
+      const session = await refreshSession({ signal });
+      if (!session.user) return; // the page asks the user to sign in again
+      await push(gen, signal);
+      await pull(gen, signal);
+    });
+  } catch (err) {
+    if (!(err instanceof OfflineError) && !(err instanceof ApiError)) throw err;
+    return false;
+  } finally {
+    active = false;
+  }
+  return !(await store.signOutPending()) && (await store.counts()).waiting === 0;
+}
+
+// Ask for a Background Sync where the browser has it (not iOS); the worker flushes the outbox.
 export async function requestBackgroundSync() {
   try {
     const reg = await navigator.serviceWorker?.ready;

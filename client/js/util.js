@@ -1,15 +1,14 @@
 // Small shared helpers for views.
+import { addDays, nextReviewDue } from "./rules.js";
+
+// The server's rules the phone applies offline live in rules.js (no DOM there, so they can be tested
+// against the server's); re-exported here for the views.
+export { addDays, nextReviewDue, unexplainedDrops } from "./rules.js";
+
 export const SCORE_WORDS = { 1: "Not started", 2: "Starting", 3: "Getting better", 4: "Nearly there", 5: "Done it" };
-export const REVIEW_DAYS = { weekly: 7, fortnightly: 14, monthly: 30, quarterly: 91 };
 
 export function today() {
   return new Date().toISOString().slice(0, 10);
-}
-
-export function addDays(isoDate, days) {
-  const d = new Date(`${isoDate}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
 }
 
 export function formatDate(iso) {
@@ -21,15 +20,6 @@ export function formatDate(iso) {
 export function localDateTimeValue(date = new Date()) {
   const pad = (n) => String(n).padStart(2, "0");
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
-}
-
-// Mirrors server/domain/outcomes.next_review_due so the phone shows due dates offline, including
-// reviews it has not sent yet. The server's figure is the one reminders use.
-export function nextReviewDue(outcome, reviews) {
-  if (outcome.status !== "active") return null;
-  const mine = reviews.filter((r) => r.outcome_id === outcome.id).sort((a, b) => (a.happened_at < b.happened_at ? 1 : -1));
-  const base = mine.length ? mine[0].happened_at.slice(0, 10) : outcome.starts_on;
-  return addDays(base, REVIEW_DAYS[outcome.review_every] || 30);
 }
 
 export function dueLabel(due) {
@@ -45,4 +35,51 @@ export function announce(message) {
   if (!live) return;
   live.textContent = "";
   setTimeout(() => { live.textContent = message; }, 50);
+}
+
+// How far off a due date is, in words: "11 days overdue", "due today", "due in 3 days".
+export function dueWords(due) {
+  if (!due) return "";
+  const days = Math.round((new Date(`${due}T00:00:00Z`) - new Date(`${today()}T00:00:00Z`)) / 86400000);
+  if (days < 0) return `${-days} day${days === -1 ? "" : "s"} overdue`;
+  if (days === 0) return "due today";
+  return `due in ${days} day${days === 1 ? "" : "s"}`;
+}
+
+// An open action whose date has passed.
+export function actionOverdue(action) {
+  return action.status === "open" && Boolean(action.due_on) && action.due_on < today();
+}
+
+// What is due for one person on this phone: active outcomes' next reviews (most overdue first) and
+// open actions past their date. Works offline, from the records the phone holds.
+export function dueNow(outcomes, reviews, actions, withinDays = 7) {
+  const horizon = addDays(today(), withinDays);
+  const reviewsDue = outcomes
+    .map((o) => ({ outcome: o, due: nextReviewDue(o, reviews) }))
+    .filter((d) => d.due && d.due <= horizon)
+    .sort((a, b) => a.due.localeCompare(b.due) || a.outcome.domain.localeCompare(b.outcome.domain));
+  const actionsOverdue = actions.filter(actionOverdue).sort((a, b) => a.due_on.localeCompare(b.due_on));
+  return { reviewsDue, actionsOverdue };
+}
+
+// "14:02": a time of day, 24-hour, the British way.
+export function formatTime(iso) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false });
+}
+
+// Quarters and months read the British way: "2026Q4" -> "Oct–Dec 2026", "2026-10" -> "Oct 2026".
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+export function quarterLabel(code) {
+  const m = /^(\d{4})Q([1-4])$/.exec(code || "");
+  if (!m) return code || "";
+  const first = (Number(m[2]) - 1) * 3;
+  return `${MONTHS[first]}–${MONTHS[first + 2]} ${m[1]}`;
+}
+
+export function monthLabel(code) {
+  const m = /^(\d{4})-(\d{2})$/.exec(code || "");
+  return m ? `${MONTHS[Number(m[2]) - 1]} ${m[1]}` : code || "";
 }

@@ -1,7 +1,9 @@
 """Did a co-produced change make a difference? The before/after statistics, defined once.
 
-Pure functions only (no database): server/domain/improvement.py loads the rows and calls these.
-Nothing here imports scipy; tests/test_effects.py checks every number against scipy.
+Pure functions only (no database): server/domain/change_effects.py loads the rows and calls these.
+The quantiles and the exact binomial interval come from scipy.stats (scipy.special for the
+incomplete beta function); tests/test_effects.py checks them against closed forms, the worked
+example in API.md and independent computations.
 
 The comparison (PRODUCT.md, Measures: "Change effect")
 ------------------------------------------------------
@@ -22,9 +24,8 @@ The comparison (PRODUCT.md, Measures: "Change effect")
   `method` says which was used.
 * Engagement and mood, 1-5 scales: before/after mean of the weekly means and n (weeks); the
   difference (after - before) with a Welch t interval: se = sqrt(s1²/n1 + s2²/n2), degrees of
-  freedom by Welch-Satterthwaite, difference ± t(0.975, df) · se. The Student t quantile is
-  computed here by inverting the t distribution function (itself the regularised incomplete beta
-  function, by its continued fraction), with safeguarded Newton steps.
+  freedom by Welch-Satterthwaite, difference ± t(0.975, df) · se, with the Student t quantile for
+  real-valued df from scipy.stats.t.
 * Enough data: at least MIN_WEEKS weeks with data on each side, and at least one incident on one
   side or the other. Otherwise the figures are shown but the summary says there is not enough data.
 * This is a before/after comparison in one service. It shows association, not cause: other things
@@ -36,197 +37,78 @@ import math
 from collections import defaultdict
 from datetime import date, timedelta
 
+
+from .dates import monday_of
+
+
+def _scipy():
+    """scipy.stats and scipy.special, imported the first time a change's effect is worked out: they
+    add about 80 MB to a process, which an app server that never opens a change page need not carry."""
+    from scipy import special, stats
+
+    return stats, special
+
 MIN_WEEKS = 4
 LEVEL = 0.95
 QUARTER_DAYS = 91  # a 13-week "quarter" counted from a change's start date
 
 # ---------------------------------------------------------------------------
-# Distribution functions (no scipy)
+# Distribution functions and the exact binomial interval (scipy.stats)
 # ---------------------------------------------------------------------------
 
 
 def normal_cdf(x: float) -> float:
-    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+    stats, _ = _scipy()
+    return float(stats.norm.cdf(x))
 
 
 def normal_ppf(p: float) -> float:
-    """Inverse of the standard normal distribution function: Wichura's algorithm AS 241 (PPND16,
-    about 16 digits), polished with one Newton step on math.erfc."""
+    """Inverse of the standard normal distribution function."""
     if not 0.0 < p < 1.0:
         raise ValueError("p must be strictly between 0 and 1")
-    q = p - 0.5
-    if abs(q) <= 0.425:
-        r = 0.180625 - q * q
-        num = (((((((2509.0809287301226727 * r + 33430.575583588128105) * r + 67265.770927008700853) * r
-                   + 45921.953931549871457) * r + 13731.693765509461125) * r + 1971.5909503065514427) * r
-                 + 133.14166789178437745) * r + 3.387132872796366608)
-        den = (((((((5226.495278852545925 * r + 28729.085735721942674) * r + 39307.89580009271061) * r
-                   + 21213.794301586595867) * r + 5394.1960214247511077) * r + 687.1870074920579083) * r
-                 + 42.313330701600911252) * r + 1.0)
-        x = q * num / den
-    else:
-        r = p if q < 0 else 1.0 - p
-        r = math.sqrt(-math.log(r))
-        if r <= 5.0:
-            r -= 1.6
-            num = (((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r + 0.24178072517745061177) * r
-                       + 1.27045825245236838258) * r + 3.64784832476320460504) * r + 5.7694972214606914055) * r
-                     + 4.6303378461565452959) * r + 1.42343711074968357734)
-            den = (((((((1.05075007164441684324e-9 * r + 5.475938084995344946e-4) * r + 0.0151986665636164571966) * r
-                       + 0.14810397642748007459) * r + 0.68976733498510000455) * r + 1.6763848301838038494) * r
-                     + 2.05319162663775882187) * r + 1.0)
-        else:
-            r -= 5.0
-            num = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 0.0012426609473880784386) * r
-                       + 0.026532189526576123093) * r + 0.29656057182850489123) * r + 1.7848265399172913358) * r
-                     + 5.4637849111641143699) * r + 6.6579046435011037772)
-            den = (((((((2.04426310338993978564e-15 * r + 1.4215117583164458887e-7) * r + 1.8463183175100546818e-5) * r
-                       + 7.868691311456132591e-4) * r + 0.0148753612908506148525) * r + 0.13692988092273580531) * r
-                     + 0.59983220655588793769) * r + 1.0)
-        x = num / den
-        if q < 0:
-            x = -x
-    # One Newton step against the exact distribution function.
-    density = math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
-    if density > 0:
-        x -= (normal_cdf(x) - p) / density
-    return x
+    stats, _ = _scipy()
+    return float(stats.norm.ppf(p))
 
 
-Z95 = normal_ppf(0.5 + LEVEL / 2)
-
-
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction for the incomplete beta function (modified Lentz's method)."""
-    tiny, eps = 1e-300, 1e-16
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c = 1.0
-    d = 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 20000):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < eps:
-            return h
-    raise ArithmeticError("incomplete beta continued fraction did not converge")
+# The 0.975 quantile of the standard normal, normal_ppf(0.5 + LEVEL / 2) (tests/test_effects.py checks it):
+# a constant, so importing this module does not load scipy.
+Z95 = 1.959963984540054
 
 
 def betainc(a: float, b: float, x: float) -> float:
     """The regularised incomplete beta function I_x(a, b)."""
     if a <= 0 or b <= 0:
         raise ValueError("a and b must be positive")
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    if x < (a + 1.0) / (a + b + 2.0):
-        return math.exp(log_front) * _betacf(a, b, x) / a
-    return 1.0 - math.exp(log_front) * _betacf(b, a, 1.0 - x) / b
-
-
-def beta_ppf(p: float, a: float, b: float) -> float:
-    """The inverse of I_x(a, b) in x, by bisection (the function is monotone on [0, 1])."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError("p must be between 0 and 1")
-    if p == 0.0:
-        return 0.0
-    if p == 1.0:
-        return 1.0
-    lo, hi = 0.0, 1.0
-    for _ in range(400):
-        mid = 0.5 * (lo + hi)
-        if mid in (lo, hi):
-            break
-        if betainc(a, b, mid) < p:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
-
-
-def _t_upper_tail(t: float, df: float) -> float:
-    """P(T > t) for t >= 0."""
-    return 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))
+    _, special = _scipy()
+    return float(special.betainc(a, b, min(max(x, 0.0), 1.0)))
 
 
 def t_cdf(t: float, df: float) -> float:
     if df <= 0:
         raise ValueError("df must be positive")
-    tail = _t_upper_tail(abs(t), df)
-    return 1.0 - tail if t > 0 else tail
-
-
-def t_pdf(t: float, df: float) -> float:
-    return math.exp(
-        math.lgamma((df + 1.0) / 2.0) - math.lgamma(df / 2.0) - 0.5 * math.log(df * math.pi)
-        - (df + 1.0) / 2.0 * math.log1p(t * t / df)
-    )
+    stats, _ = _scipy()
+    return float(stats.t.cdf(t, df))
 
 
 def t_ppf(p: float, df: float) -> float:
-    """The inverse Student t distribution function, for any real df > 0.
-
-    Solves P(T > t) = 1 - p for t >= 0 (using symmetry for p < 0.5) by Newton's method on the exact
-    tail probability, kept inside a shrinking bracket (a bisection step whenever Newton would leave it).
-    """
+    """The inverse Student t distribution function, for any real df > 0."""
     if not 0.0 < p < 1.0:
         raise ValueError("p must be strictly between 0 and 1")
     if df <= 0:
         raise ValueError("df must be positive")
-    if p == 0.5:
-        return 0.0
-    upper = p > 0.5
-    target = 1.0 - p if upper else p  # an upper-tail probability below 0.5
-    lo, hi = 0.0, max(1.0, normal_ppf(1.0 - target))
-    while _t_upper_tail(hi, df) > target:
-        lo, hi = hi, hi * 2.0
-        if hi > 1e300:
-            break
-    t = 0.5 * (lo + hi)
-    for _ in range(200):
-        g = _t_upper_tail(t, df) - target
-        if g > 0:
-            lo = t
-        else:
-            hi = t
-        slope = t_pdf(t, df)
-        step = g / slope if slope > 0 else 0.0
-        nxt = t + step
-        if not (lo < nxt < hi) or slope == 0:
-            nxt = 0.5 * (lo + hi)
-        if abs(nxt - t) <= 1e-15 * max(1.0, abs(t)):
-            t = nxt
-            break
-        t = nxt
-    return t if upper else -t
-
-
-# ---------------------------------------------------------------------------
-# Intervals
-# ---------------------------------------------------------------------------
+    stats, _ = _scipy()
+    return float(stats.t.ppf(p, df))
 
 
 def clopper_pearson(x: int, n: int, level: float = LEVEL) -> tuple[float, float]:
-    """The exact (Clopper-Pearson) interval for a binomial proportion x/n."""
+    """The exact (Clopper-Pearson) interval for a binomial proportion x/n: the alpha/2 and
+    1 - alpha/2 quantiles of Beta(x, n - x + 1) and Beta(x + 1, n - x)."""
     if n <= 0 or not 0 <= x <= n:
         raise ValueError("need 0 <= x <= n and n > 0")
     alpha = 1.0 - level
-    lower = 0.0 if x == 0 else beta_ppf(alpha / 2.0, x, n - x + 1)
-    upper = 1.0 if x == n else beta_ppf(1.0 - alpha / 2.0, x + 1, n - x)
+    stats, _ = _scipy()
+    lower = 0.0 if x == 0 else float(stats.beta.ppf(alpha / 2.0, x, n - x + 1))
+    upper = 1.0 if x == n else float(stats.beta.ppf(1.0 - alpha / 2.0, x + 1, n - x))
     return lower, upper
 
 
@@ -239,10 +121,10 @@ METHOD_RR_EXACT = (
     "Rate ratio of incidents per week, after ÷ before: RR = (a/ta) ÷ (b/tb), where a and b are the "
     "incidents after and before and ta and tb the weeks with checks on each side. One side had no "
     "incidents, so the 95% confidence interval is the exact conditional one: a Clopper-Pearson "
-    "interval for a ÷ (a + b), converted to a rate ratio (an upper limit of null means unbounded)."
+    "interval for a ÷ (a + b), converted to a rate ratio (with no upper limit when there were no incidents before)."
 )
 METHOD_WELCH = (
-    "Difference in means of the weekly means (after − before) on the 1-5 scale, with a 95% Welch t "
+    "Difference in means of the weekly means (after − before) on the 1–5 scale, with a 95% Welch t "
     "interval: difference ± t(0.975, df) × √(s₁²/n₁ + s₂²/n₂), df by the Welch-Satterthwaite formula."
 )
 
@@ -306,16 +188,22 @@ def welch_interval(after: list[float], before: list[float], level: float = LEVEL
 # ---------------------------------------------------------------------------
 
 
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
+def shifted(day: date, delta: timedelta) -> date:
+    """day + delta, held at the ends of the calendar (years 1 and 9999) instead of overflowing.
+    Input dates are kept far from the ends (server/domain/dates.py), but a change stored earlier
+    or by hand may start anywhere; its windows are then cut short and hold no data."""
+    try:
+        return day + delta
+    except OverflowError:
+        return date.max if delta > timedelta(0) else date.min
 
 
 def windows(starts_on: date, weeks: int) -> dict:
     """The Mondays of the before and after weeks (see the module docstring)."""
-    after_start = starts_on if starts_on.weekday() == 0 else monday_of(starts_on) + timedelta(days=7)
+    after_start = starts_on if starts_on.weekday() == 0 else shifted(monday_of(starts_on), timedelta(days=7))
     before_end = monday_of(starts_on)  # exclusive
-    before_start = before_end - timedelta(weeks=weeks)
-    after_end = after_start + timedelta(weeks=weeks)  # exclusive
+    before_start = shifted(before_end, -timedelta(weeks=weeks))
+    after_end = shifted(after_start, timedelta(weeks=weeks))  # exclusive
     return {"before": (before_start, before_end), "after": (after_start, after_end)}
 
 
@@ -414,8 +302,8 @@ def compare(checks, starts_on: date, weeks: int) -> dict:
         "enough_data": reason is None,
         "reason": reason,
         "window": {
-            "before": {"from": b0.isoformat(), "to": (b1 - timedelta(days=1)).isoformat()},
-            "after": {"from": a0.isoformat(), "to": (a1 - timedelta(days=1)).isoformat()},
+            "before": {"from": b0.isoformat(), "to": shifted(b1, -timedelta(days=1)).isoformat()},
+            "after": {"from": a0.isoformat(), "to": shifted(a1, -timedelta(days=1)).isoformat()},
         },
         "measures": measures,
         "series": rows,
@@ -426,8 +314,8 @@ def quarter_periods(starts_on: date, quarters: int) -> dict:
     """13-week periods counted back and forward from the start date: before[0] is the one just
     before the change, after[0] the one starting on it."""
     step = timedelta(days=QUARTER_DAYS)
-    before = [(starts_on - step * (k + 1), starts_on - step * k) for k in range(quarters)][::-1]
-    after = [(starts_on + step * k, starts_on + step * (k + 1)) for k in range(quarters)]
+    before = [(shifted(starts_on, -step * (k + 1)), shifted(starts_on, -step * k)) for k in range(quarters)][::-1]
+    after = [(shifted(starts_on, step * k), shifted(starts_on, step * (k + 1))) for k in range(quarters)]
     return {"before": before, "after": after}
 
 
@@ -448,7 +336,7 @@ def theme_shift(conversations, theme_id: str, starts_on: date, quarters: int) ->
             rows.append(
                 {
                     "from": start.isoformat(),
-                    "to": (end - timedelta(days=1)).isoformat(),
+                    "to": shifted(end, -timedelta(days=1)).isoformat(),
                     "conversations": len(inside),
                     "reviewed": len(reviewed),
                     "tagged": tagged,
@@ -472,6 +360,38 @@ def theme_shift(conversations, theme_id: str, starts_on: date, quarters: int) ->
 # ---------------------------------------------------------------------------
 
 ASSOCIATION = "This shows association, not cause."
+
+
+def headline(effect: dict, themes: list[dict] | None = None) -> str:
+    """The first thing a reader sees: one sentence in plain words (under 30, no statistics jargon).
+    Incidents when they can be compared; otherwise the share of feedback about a theme the change
+    answers; otherwise mood or engagement when the difference is clear; otherwise "not enough data".
+    The full figures and their intervals are in `summarise` and the tables."""
+    inc = effect["measures"]["incidents"]
+    if effect["reason"] is None and inc["ci95"] is not None:
+        lo, hi = inc["ci95"]
+        before, after = _num(inc["before"]["mean"]), _num(inc["after"]["mean"])
+        if hi is not None and hi < 1:
+            return f"Incidents fell after the change, from {before} to {after} a week."
+        if lo is not None and lo > 1:
+            return f"Incidents rose after the change, from {before} to {after} a week."
+        return f"Incidents went from {before} to {after} a week after the change; a difference this size could be chance."
+    for theme in themes or []:
+        b, a = theme["before"], theme["after"]
+        if b["share"] is None or a["share"] is None or b["share"] == a["share"]:
+            continue
+        verb = "fell" if a["share"] < b["share"] else "rose"
+        return (f"Feedback about “{theme['theme']['name']}” {verb} after the change, "
+                f"from {b['share'] * 100:.0f}% to {a['share'] * 100:.0f}% of conversations.")
+    for key, label in (("mood", "Mood"), ("engagement", "Engagement")):
+        s = effect["measures"][key]
+        if s["difference"] is None:
+            continue
+        lo, hi = s["ci95"]
+        if lo > 0 or hi < 0:
+            verb = "rose" if lo > 0 else "fell"
+            return f"{label} {verb} after the change, from {_num(s['before']['mean'])} to {_num(s['after']['mean'])} out of 5."
+    return "There is not enough data yet to say whether the change made a difference."
 
 
 def long_date(day: date) -> str:

@@ -7,8 +7,10 @@ pair in app.config; pywebpush does both. Rules kept here:
 - Endpoints must be https and their host must be in PUSH_ALLOWED_HOSTS (exact host, or ".suffix"
   for a domain and its subdomains), checked when subscribing *and* again when sending, and
   redirects are never followed: the server must not become a way to call arbitrary addresses.
-- A browser belongs to whoever is signed in on it: subscribing an endpoint that another user had
-  removes that user's binding.
+- A subscription belongs to the user who made it: posting an endpoint that is someone else's is
+  refused (409), whatever organisation either user is in, so nobody can redirect another user's
+  reminders to themselves. The app removes its subscription on sign-out; a browser that still holds
+  another user's makes a new one (a new endpoint).
 - Every push carries an explicit TTL (PUSH_TTL_SECONDS) and Urgency; 404/410 from the push service
   remove the subscription; 429 and 5xx are retried a bounded number of times, honouring
   Retry-After; any other refusal is kept on the subscription as `last_error`.
@@ -35,7 +37,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import PushSubscription, User
 from . import audit
-from .errors import NotFound
+from .errors import Clash, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -136,11 +138,15 @@ def b64url(raw: bytes) -> str:
 
 # ---- subscriptions ----
 
+class EndpointTaken(Clash):
+    code = "endpoint_taken"
+
+
 def subscribe(user: User, data: dict) -> tuple[PushSubscription, bool]:
     """Store the browser's subscription for `user`. Returns (subscription, created).
 
-    The same endpoint again (new keys after a browser refresh) updates it in place. An endpoint
-    another user had is removed from them: the browser belongs to whoever is signed in on it now."""
+    The same endpoint again (new keys after a browser refresh) updates it in place. Someone else's
+    endpoint is refused (EndpointTaken, 409) and left as it is."""
     endpoint = data["endpoint"]
     p256dh = b64url(decode_key(data["keys"]["p256dh"]))
     auth = b64url(decode_key(data["keys"]["auth"]))
@@ -150,10 +156,10 @@ def subscribe(user: User, data: dict) -> tuple[PushSubscription, bool]:
         db.session.flush()
         return existing, False
     if existing is not None:
-        previous_owner = existing.user_id
-        db.session.delete(existing)
-        db.session.flush()
-        audit.record(user, "delete", "push_subscription", existing.id, previous_user_id=previous_owner, reason="signed in on this browser")
+        raise EndpointTaken(
+            "This browser's push subscription belongs to another account. Turn reminders off and on again to make one of your own.",
+            fields={"endpoint": ["Already registered to another account."]},
+        )
     sub = PushSubscription(user_id=user.id, endpoint=endpoint, p256dh=p256dh, auth=auth)
     db.session.add(sub)
     db.session.flush()

@@ -1,11 +1,14 @@
-"""Mechanisms every record type shares: retried creates and versioned, field-merging edits."""
+"""Mechanisms every record type shares: retried creates, the steps of recording something that
+happened to a person, and versioned, field-merging edits."""
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 
 from ..extensions import db
+from . import access, audit, batch, dates
 from .errors import Conflict, Duplicate, Invalid
 
 
@@ -30,12 +33,37 @@ def check_retry(model, data: dict) -> str:
     happened, Invalid if a different record holds the id. Returns the payload hash to store."""
     digest = payload_hash(data)
     if data.get("id"):
+        push = batch.current()
+        if push is not None and push.absent.get(data["id"]) is model:
+            return digest  # looked up for the whole push and not there (batch.py)
         existing = db.session.get(model, data["id"])
         if existing is not None:
             if existing.origin_hash == digest:
                 raise Duplicate(existing)
             raise Invalid("A different record already has this id.", fields={"id": ["A different record already has this id."]})
     return digest
+
+
+def fields_for_retry(data: dict) -> dict:
+    """A create's fields for the model: a client-made id is kept, an empty one left to the default."""
+    return {k: v for k, v in data.items() if k != "id" or v}
+
+
+def create_happened(actor, kind: str, model, data: dict, check: Callable[[dict], None],
+                    detail: Callable[[object], dict] | None = None):
+    """Record something that happened to a person (`data["happened_at"]`), with the steps every such
+    capture shares: may `actor` write `kind` for the person (403/404), a retried create answered with
+    the first record, not in the future, then `check` (the record's own rule), the row (flushed) and
+    its audit entry (with `detail(row)`). The caller commits."""
+    person = access.require_write(actor, kind, data["person_id"])
+    digest = check_retry(model, data)
+    dates.not_future(data["happened_at"], "happened_at")
+    check(data)
+    row = model(**fields_for_retry(data), created_by=actor.id, origin_hash=digest)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(actor, "create", kind, row.id, person=person, **(detail(row) if detail else {}))
+    return row
 
 
 def apply_update(record, changes: dict, base_version: int, dump, merge_partial: bool = False) -> list[str]:

@@ -11,6 +11,10 @@ copies of a batch pushed at the same moment apply each mutation once: the second
 so a rejected one leaves nothing half-written, and the whole batch commits before the reply is built.
 If two transactions still collide on a unique key (two devices creating the same record at once) or
 deadlock, the mutation or the whole push is run once more and then sees what the other committed.
+Anything else that goes wrong in one mutation (a fault in the code, a constraint it breaks every
+time) rolls back that mutation only and is logged with a short reference; its result is `rejected`
+with code `server_error` and a message quoting the reference, and the rest of the batch applies, so
+one record never wedges a phone's queue.
 
 Pull
 ----
@@ -29,27 +33,34 @@ the person receives the same rows again too: puts are idempotent, and this keeps
 
 Extending
 ---------
-`register("check.create", WeeklyCheckCreateSchema, improvement.create_check)` adds a mutation; the
-function takes (actor, loaded_args), returns the record, raises Duplicate for a retried create
-(records.check_retry does this) and DomainError for anything the user must fix.
-`register_entity("check", WeeklyCheck)` adds a table to pull (scoped by its `person_id` column).
+A capture module adds a mutation with `mutations.register("check.create", WeeklyCheckCreateSchema,
+create_check)` (server/domain/mutations.py, the registry); this module imports the capture modules
+so that every mutation is registered before a push is applied.
+`register_entity("check", WeeklyCheck)` adds a table to pull. Who receives its rows is the access
+policy's answer for the record kind of the same name (access.POLICY, readable_rows): an entity
+without a rule there cannot be registered.
 """
 from __future__ import annotations
 
 import json
+import logging
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
 
-from flask import current_app, g, has_app_context
+from flask import current_app, g, has_request_context, request
 from marshmallow import Schema, ValidationError
-from sqlalchemy import Integer, String, and_, cast, insert, inspect as sa_inspect, literal, or_, select, union_all, update
+from sqlalchemy import Integer, String, and_, cast, func, insert, inspect as sa_inspect, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from ..database import insert_ignoring_conflict
 from ..extensions import db
 from ..models import (
     Action,
+    AuditEvent,
+    AuthSession,
     CaseloadAssignment,
     Device,
     EvidenceNote,
@@ -64,25 +75,21 @@ from ..models import (
     WeeklyCheck,
     utcnow,
 )
-from ..schemas.outcome import (
-    ActionCreateSchema,
-    ActionOut,
-    ActionUpdateSchema,
-    EvidenceCreateSchema,
-    EvidenceOut,
-    OutcomeCreateSchema,
-    OutcomeOut,
-    OutcomeUpdateSchema,
-    ReviewCreateSchema,
-    ReviewOut,
-)
-from . import access, audit, outcomes
+from ..schemas.outcome import ActionOut, EvidenceOut, OutcomeOut, ReviewOut
+from . import access, audit, batch, checks, events, feedback, outcomes
+from . import changes as changes_module
 from .changeseq import current_seq, next_seq, tombstone
-from .errors import Conflict, DomainError, Duplicate, Forbidden, NotFound
+from .errors import Conflict, DomainError, Duplicate, Forbidden, NotFound, TooLarge
+from .mutations import MUTATIONS
+
+# Importing a capture module registers its mutations (server/domain/mutations.py): every one is
+# imported here, so MUTATIONS is complete before a push is applied.
+CAPTURE_MODULES = (outcomes, feedback, checks, events, changes_module)
+
+log = logging.getLogger(__name__)
 
 
-class TooManyMutations(DomainError):
-    status = 413
+class TooManyMutations(TooLarge):
     code = "too_many_mutations"
 
 
@@ -90,38 +97,6 @@ class DeviceTaken(Forbidden):
     code = "device_taken"
 
 
-# ---- the mutation registry ----
-
-MutationFn = Callable[[User, dict], Any]
-# name -> (schema class or instance that loads `args`, fn(actor, data) -> record)
-MUTATIONS: dict[str, tuple[Schema | type[Schema], MutationFn]] = {}
-
-
-def register(name: str, schema: Schema | type[Schema], fn: MutationFn) -> None:
-    """Add a mutation name. Names are never reused with another meaning (SYNC.md)."""
-    if name in MUTATIONS:
-        raise ValueError(f"mutation {name!r} is already registered")
-    MUTATIONS[name] = (schema, fn)
-
-
-def updater(fn: Callable[..., Any]) -> MutationFn:
-    """Adapt update_x(actor, record_id, data, merge_partial) to a mutation: `args.id` names the record,
-    and edits to fields nobody else changed merge even when another field conflicts."""
-
-    def apply(actor: User, data: dict):
-        return fn(actor, data["id"], data, merge_partial=True)
-
-    apply.__name__ = f"sync_{fn.__name__}"
-    return apply
-
-
-register("outcome.create", OutcomeCreateSchema, outcomes.create_outcome)
-register("outcome.update", OutcomeUpdateSchema, updater(outcomes.update_outcome))  # partial: only `version` required
-register("action.create", ActionCreateSchema, outcomes.create_action)
-register("action.update", ActionUpdateSchema, updater(outcomes.update_action))
-register("review.create", ReviewCreateSchema, outcomes.create_review)
-register("evidence.create", EvidenceCreateSchema, outcomes.create_evidence)
-from . import improvement_sync  # noqa: E402,F401  (feedback/check/event/change.create)
 
 
 _instances: dict[type[Schema], Schema] = {}
@@ -138,38 +113,28 @@ def _schema(schema: Schema | type[Schema]) -> Schema:
 # ---- push ----
 
 def push(user: User, device_id: str, mutations: list[dict]) -> dict:
-    """Apply a batch from one device and commit it; return the reply (see schemas/sync.py).
-
-    Two transactions racing on the same new device, or creating the same record from two devices,
-    can meet a unique-key violation or (PostgreSQL) a deadlock: the whole push is then rolled back
-    and run once more, and the second run sees what the other transaction committed."""
+    """Apply a batch from one device; return the reply (see schemas/sync.py). The caller commits the
+    batch as one unit of work (server/unit_of_work.py): two transactions racing on the same new
+    device, or creating the same record from two devices, can meet a unique-key violation or
+    (PostgreSQL) a deadlock, and the whole push is then rolled back and run once more."""
     limit = current_app.config["SYNC_MAX_MUTATIONS"]
     if len(mutations) > limit:
         message = f"A push carries at most {limit} mutations; this one has {len(mutations)}. Send the rest in another push."
         raise TooManyMutations(message, fields={"mutations": [f"At most {limit} mutations per push."]}, limit=limit)
-    if has_app_context():
-        g.device_id = device_id  # audit events record the device
-    for attempt in (1, 2):
-        try:
-            reply = _push(user, device_id, mutations)
-            db.session.commit()
-            return reply
-        except (IntegrityError, OperationalError) as exc:
-            db.session.rollback()
-            if attempt == 2 or not _retryable(exc):
-                raise
-    raise AssertionError("unreachable")
-
-
-def _retryable(exc: Exception) -> bool:
-    if isinstance(exc, IntegrityError):
-        return True
-    state = getattr(getattr(exc, "orig", None), "sqlstate", None)
-    return state in {"40P01", "40001"}  # deadlock detected, serialization failure
+    return _push(user, device_id, mutations)
 
 
 def _push(user: User, device_id: str, mutations: list[dict]) -> dict:
+    with batch.running(len(mutations)) as push:
+        return _push_batch(push, user, device_id, mutations)
+
+
+def _push_batch(push: batch.Batch, user: User, device_id: str, mutations: list[dict]) -> dict:
+    """Apply the batch set-wise where that changes nothing about the result: the records it names are
+    loaded up front, audit entries and results are inserted in one statement each at the end (in
+    this transaction, before the commit), and each mutation still runs alone in its savepoint."""
     device = lock_device(user, device_id)
+    _bind_to_session(device)
     last = device.last_mutation_id
     seen = [m["id"] for m in mutations if m["id"] <= last]
     stored = {}
@@ -180,7 +145,8 @@ def _push(user: User, device_id: str, mutations: list[dict]) -> dict:
                 select(MutationResult).where(MutationResult.device_id == device.id, MutationResult.mutation_id.in_(seen))
             ).scalars()
         }
-    results, gap = [], None
+    _preload(push, [m for m in mutations if m["id"] > last])
+    results, gap, stored_results = [], None, []
     for mutation in mutations:
         n = mutation["id"]
         if n <= last:
@@ -190,9 +156,15 @@ def _push(user: User, device_id: str, mutations: list[dict]) -> dict:
             gap = {"expected": last + 1, "received": n}
             break
         result = apply_mutation(user, mutation)
-        db.session.add(MutationResult(device_id=device.id, mutation_id=n, name=mutation["name"], status=result["status"], result=result))
+        stored_results.append(
+            {"device_id": device.id, "mutation_id": n, "name": mutation["name"], "status": result["status"], "result": result, "created_at": utcnow()}
+        )
         results.append(result)
         last = n
+    if push.audit_rows:
+        db.session.execute(insert(AuditEvent), push.audit_rows)
+    if stored_results:
+        db.session.execute(insert(MutationResult), stored_results)
     device.last_mutation_id = last
     device.last_seen_at = utcnow()
     db.session.flush()
@@ -205,6 +177,67 @@ def _push(user: User, device_id: str, mutations: list[dict]) -> dict:
     }
 
 
+# Records a mutation's args name, by mutation name: (arg, model) pairs. Creates also name their own
+# id, looked up once for check_retry (CREATES).
+_REFERENCES: dict[str, tuple[tuple[str, type], ...]] = {
+    "outcome.create": (("person_id", Person),),
+    "outcome.update": (("id", Outcome),),
+    "action.create": (("outcome_id", Outcome),),
+    "action.update": (("id", Action),),
+    "review.create": (("outcome_id", Outcome),),
+    "review.explain": (("id", Review),),
+    "evidence.create": (("review_id", Review), ("person_id", Person)),
+}
+_CREATES: dict[str, type] = {"outcome.create": Outcome, "action.create": Action, "review.create": Review, "evidence.create": EvidenceNote}
+
+
+def _preload(push: batch.Batch, mutations: list[dict]) -> None:
+    """Load every outcome, action, review and person the batch names (and the people they belong
+    to) in a few queries, and keep them referenced for the push so that each mutation's
+    session.get finds them in the identity map; note which client-made ids of creates do not exist.
+    Only a cache: a record missed here is loaded by the domain function as before."""
+    wanted: dict[type, set[str]] = {}
+    creates: dict[type, set[str]] = {}
+    for mutation in mutations:
+        args = mutation.get("args")
+        if not isinstance(args, dict):
+            continue
+        for arg, model in _REFERENCES.get(mutation.get("name"), ()):
+            if _canonical_id(args.get(arg)):
+                wanted.setdefault(model, set()).add(args[arg])
+        model = _CREATES.get(mutation.get("name"))
+        if model is not None and _canonical_id(args.get("id")):
+            creates.setdefault(model, set()).add(args["id"])
+    people = set(wanted.pop(Person, set()))
+    for model in (Action, Review, Outcome):  # an action or review names its outcome and person too
+        ids = wanted.get(model)
+        if not ids:
+            continue
+        rows = db.session.execute(select(model).where(model.id.in_(ids))).scalars().all()
+        push.keep.extend(rows)
+        for row in rows:
+            people.add(row.person_id)
+            if model is not Outcome and row.outcome_id:
+                wanted.setdefault(Outcome, set()).add(row.outcome_id)
+    if people:
+        push.keep.extend(db.session.execute(select(Person).where(Person.id.in_(people))).scalars().all())
+    for model, ids in creates.items():
+        taken = set(db.session.execute(select(model.id).where(model.id.in_(ids))).scalars())
+        for record_id in ids - taken:
+            push.absent[record_id] = model
+
+
+def _canonical_id(value) -> bool:
+    """A UUID in its canonical lower-case form: the only ids the preload looks up (anything else is
+    left to the mutation's schema to refuse)."""
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
 def lock_device(user: User, device_id: str) -> Device:
     """The device row, locked until commit; made and bound to `user` on its first push."""
     device = _select_device(device_id)
@@ -213,7 +246,7 @@ def lock_device(user: User, device_id: str) -> Device:
         # ON CONFLICT DO NOTHING: a concurrent first push of the same device waits for the other
         # transaction and then finds its row, instead of failing on the primary key.
         db.session.execute(
-            _insert_ignoring_conflict(Device).values(id=device_id, user_id=user.id, last_mutation_id=0, created_at=now, last_seen_at=now)
+            insert_ignoring_conflict(Device).values(id=device_id, user_id=user.id, last_mutation_id=0, created_at=now, last_seen_at=now)
         )
         device = _select_device(device_id)
     if device.user_id != user.id:
@@ -224,20 +257,35 @@ def lock_device(user: User, device_id: str) -> Device:
     return device
 
 
+def register_device(user: User, device_id: str) -> Device:
+    """Bind an installed app to `user` (on its first registration) and to the signed-in session, so
+    audit entries name it. A device bound to another user is refused (DeviceTaken). The caller commits."""
+    device = lock_device(user, device_id)
+    _bind_to_session(device)
+    return device
+
+
+def _bind_to_session(device: Device) -> None:
+    """The session's device is the one it last registered or pushed from (and only ever a device bound
+    to the session's user): audit entries take it from here, not from anything a request claims."""
+    if not has_request_context():
+        return
+    if device.user_agent is None and request.user_agent.string:
+        device.user_agent = request.user_agent.string[:300]
+    auth_id = g.get("auth_session_id")
+    if auth_id:
+        db.session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == auth_id, or_(AuthSession.device_id.is_(None), AuthSession.device_id != device.id))
+            .values(device_id=device.id)
+            .execution_options(synchronize_session=False)
+        )
+    g.device_id = device.id
+
+
 def _select_device(device_id: str) -> Device | None:
     q = select(Device).where(Device.id == device_id).with_for_update().execution_options(populate_existing=True)
     return db.session.execute(q).scalar_one_or_none()
-
-
-def _insert_ignoring_conflict(model):
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover - the app runs on SQLite and PostgreSQL; elsewhere the push retry covers it
-        return insert(model)
-    return dialect_insert(model).on_conflict_do_nothing()
 
 
 def _replayed(mutation: dict, stored: MutationResult | None) -> dict:
@@ -256,9 +304,23 @@ def _replayed(mutation: dict, stored: MutationResult | None) -> dict:
 
 
 def apply_mutation(user: User, mutation: dict) -> dict:
-    """Apply one mutation in a savepoint and return its result. Never raises for bad input."""
+    """Apply one mutation in a savepoint and return its result. Never raises for anything that is
+    about this one mutation: bad input, a rule, a unique key it keeps hitting, or a fault in the code
+    all become a `rejected` result, so one record can never wedge the phone's queue (SYNC.md). Only a
+    transient database failure (deadlock, serialisation, a locked SQLite file, a lost connection)
+    propagates, and `push` runs the whole batch again."""
+    name = mutation["name"]
+    base = {"id": mutation["id"], "name": name, "record_id": _record_id(mutation["args"])}
+    try:
+        return _apply(user, mutation, base)
+    except Exception as exc:  # noqa: BLE001 - a fault in one mutation must not fail the batch
+        if _transient(exc):
+            raise
+        return _server_error(base, exc)
+
+
+def _apply(user: User, mutation: dict, base: dict) -> dict:
     name, args = mutation["name"], mutation["args"]
-    base = {"id": mutation["id"], "name": name, "record_id": _record_id(args)}
     entry = MUTATIONS.get(name)
     if entry is None:
         return _rejected(base, "unknown_mutation", f"Unknown mutation “{name}”.", {"name": ["Must be one of: " + ", ".join(sorted(MUTATIONS)) + "."]})
@@ -272,17 +334,26 @@ def apply_mutation(user: User, mutation: dict) -> dict:
     base["record_id"] = data["id"]
     entity = name.split(".", 1)[0]
 
+    push = batch.current()
+
+    def rolled_back(savepoint) -> None:
+        savepoint.rollback()
+        if push is not None:
+            push.rolled_back(data["id"])
+
     for attempt in (1, 2):
         savepoint = db.session.begin_nested()
         try:
             record = fn(user, data)
             savepoint.commit()
         except Duplicate as dup:
-            savepoint.rollback()
+            rolled_back(savepoint)
             return {**base, "status": "duplicate", "entity": entity, "version": getattr(dup.record, "version", None)}
         except Conflict as exc:
             # With merge_partial the fields nobody else changed were applied: keep them.
             savepoint.commit()
+            if push is not None:
+                push.mutation_done(data["id"])
             current = _jsonable(exc.extra.get("current") or {})
             return {
                 **base,
@@ -294,24 +365,62 @@ def apply_mutation(user: User, mutation: dict) -> dict:
                 "applied": list(exc.extra.get("applied") or []),
             }
         except DomainError as exc:
-            savepoint.rollback()
+            rolled_back(savepoint)
             extra = {k: v for k, v in exc.extra.items() if k not in {"code", "message", "fields"}}
             return _rejected(base, exc.code, exc.message, exc.fields, **extra)
         except ValidationError as exc:
-            savepoint.rollback()
+            rolled_back(savepoint)
             return _validation_rejected(base, exc)
         except IntegrityError:
-            savepoint.rollback()
+            rolled_back(savepoint)
             if attempt == 1:
                 # Another transaction committed the same key meanwhile (PostgreSQL); run again so
-                # check_retry sees it and answers duplicate or rejected.
+                # check_retry sees it and answers duplicate or rejected. A second violation is not a
+                # race but this record: it falls through to a rejected result below.
                 continue
-            return _rejected(base, "conflict", "This conflicts with a record that already exists.", {})
-        except BaseException:
-            savepoint.rollback()
             raise
+        except BaseException:
+            rolled_back(savepoint)
+            raise
+        if push is not None:
+            push.mutation_done(data["id"])
         return {**base, "status": "applied", "entity": entity, "version": getattr(record, "version", None)}
     raise AssertionError("unreachable")
+
+
+# SQLSTATE classes of failures that are about timing, not about the mutation: running the batch
+# again is the cure. 40P01 deadlock, 40001 serialization failure, 55P03 lock not available,
+# 08xxx connection exceptions, 57P01 admin shutdown.
+_TRANSIENT_STATES = {"40P01", "40001", "55P03", "57P01"}
+
+
+def _transient(exc: BaseException) -> bool:
+    if not isinstance(exc, OperationalError):
+        return False
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    orig = getattr(exc, "orig", None)
+    state = getattr(orig, "sqlstate", None)
+    if state is not None:
+        return state in _TRANSIENT_STATES or state.startswith("08")
+    return "locked" in str(orig).lower() or "busy" in str(orig).lower()  # SQLite: database is locked / busy
+
+
+def _server_error(base: dict, exc: BaseException) -> dict:
+    """An unexpected fault while applying one mutation: log it with a short reference the worker can
+    quote, and reject this mutation only. The phone keeps its copy as "needs attention"."""
+    reference = uuid.uuid4().hex[:8].upper()
+    log.error(
+        "sync push: mutation %s (%s, record %s) failed unexpectedly, reference %s",
+        base["id"], base["name"], base["record_id"], reference, exc_info=exc,
+    )
+    return _rejected(
+        base,
+        "server_error",
+        f"This record could not be saved (reference {reference}). Keep it on this phone and tell your manager, quoting the reference.",
+        {},
+        reference=reference,
+    )
 
 
 def _rejected(base: dict, code: str, message: str, fields: dict | None, **extra) -> dict:
@@ -358,8 +467,9 @@ class Entity:
     name: str
     model: type
     dump: Callable[[Any], dict]
-    scope: Callable[[User, Any], Any]  # (user, select of visible person ids) -> where clause
+    scope: Callable[[User, Any], Any]  # (user, select of the people whose `kind` records user reads) -> where clause
     key: Callable[[Any], str]
+    kind: str  # the record kind in access.POLICY
 
 
 ENTITIES: dict[str, Entity] = {}
@@ -376,17 +486,52 @@ def dump_columns(obj) -> dict:
     return out
 
 
-def register_entity(name: str, model: type, dump: Callable[[Any], dict] = dump_columns, scope=None, key=None) -> None:
-    """Add a synced table to pull. By default rows are scoped by their `person_id` column."""
+def register_entity(name: str, model: type, dump: Callable[[Any], dict] = dump_columns, scope=None, key=None, kind=None) -> None:
+    """Add a synced table to pull. Its rows go to whoever access.py lets read `kind` (default: the
+    entity's name) of the row's person: by default `access.readable_rows`, which also applies the
+    policy's row limits. A custom `scope(user, readable)` gets the select of those people."""
     if name in ENTITIES:
         raise ValueError(f"entity {name!r} is already registered")
+    kind = kind or name
+    access.rule(kind)  # raises if the access policy does not know the kind
     ENTITIES[name] = Entity(
         name=name,
         model=model,
         dump=dump,
-        scope=scope or (lambda user, visible: model.person_id.in_(visible)),
+        scope=scope or (lambda user, readable: access.readable_rows(user, kind, model)),
         key=key or (lambda row: str(row.id)),
+        kind=kind,
     )
+
+
+def keyworkers_of(person_ids) -> dict[str, list[dict]]:
+    """person id -> who key-works them (ids and names only), for many people in one statement."""
+    found: dict[str, list[dict]] = {pid: [] for pid in person_ids}
+    if not found:
+        return found
+    rows = db.session.execute(
+        select(CaseloadAssignment.person_id, User.id, User.name)
+        .join(User, User.id == CaseloadAssignment.user_id)
+        .where(CaseloadAssignment.person_id.in_(list(found)), CaseloadAssignment.keyworker.is_(True))
+        .order_by(User.name, User.id)
+    ).all()
+    for person_id, user_id, name in rows:
+        found[person_id].append({"id": user_id, "name": name})
+    return found
+
+
+# Inside a pull page, the keyworkers of every person on it, read in one statement (see pull).
+_page_keyworkers: ContextVar[dict | None] = ContextVar("page_keyworkers", default=None)
+
+
+def _keyworkers(person_id: str) -> list[dict]:
+    """Who key-works the person (names only), so a manager's phone can filter people by keyworker
+    with no signal. A caseload change re-stamps the person (`restamp_person`) so phones hear of it.
+    Read from the page's keyworkers (`keyworkers_of` for all its people at once), never per person."""
+    known = _page_keyworkers.get()
+    if known is None or person_id not in known:
+        raise RuntimeError("a person is dumped for a pull outside its page: read keyworkers_of(every person on it) first")
+    return known[person_id]
 
 
 def _dump_person(person: Person) -> dict:
@@ -397,6 +542,7 @@ def _dump_person(person: Person) -> dict:
         "service_id": person.service_id,
         "weekly_checks": person.weekly_checks,
         "joined_on": person.joined_on.isoformat() if person.joined_on else None,
+        "keyworkers": _keyworkers(person.id),
         "version": person.version,
     }
 
@@ -405,13 +551,13 @@ def _dump_evidence(note: EvidenceNote) -> dict:
     return {**EvidenceOut().dump(note), "outcome_id": note.outcome_id}
 
 
-register_entity("person", Person, _dump_person, scope=lambda user, visible: Person.id.in_(visible))
+register_entity("person", Person, _dump_person)
 # The signed-in user's own caseload entries, keyed by person id (one entry per person per user).
 register_entity(
     "caseload",
     CaseloadAssignment,
     lambda row: {"person_id": row.person_id, "keyworker": row.keyworker},
-    scope=lambda user, visible: and_(CaseloadAssignment.user_id == user.id, CaseloadAssignment.person_id.in_(visible)),
+    scope=lambda user, readable: and_(CaseloadAssignment.user_id == user.id, CaseloadAssignment.person_id.in_(readable)),
     key=lambda row: row.person_id,
 )
 register_entity("outcome", Outcome, OutcomeOut().dump)
@@ -422,38 +568,71 @@ register_entity("check", WeeklyCheck)
 register_entity("feedback", FeedbackConversation)
 register_entity("event", ServiceEvent)
 
-NO_NAMED_RECORDS = {"commissioner", "admin"}
 TOMBSTONE = "-tombstone"  # never an entity name
 
 
+def pulled_entities(user: User) -> list[Entity]:
+    """The entities whose rows `user` may receive by name (access.POLICY)."""
+    return [entity for entity in ENTITIES.values() if access.named(user, entity.kind)]
+
+
 def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
-    """What changed in `user`'s scope after `cursor`, oldest first, one page (see schemas/sync.py)."""
-    if user.role in NO_NAMED_RECORDS:
+    """What changed in `user`'s scope after `cursor`, oldest first, one page (see schemas/sync.py).
+    Each entity's rows are those access.py lets the user read; staff pulls are audited, one view
+    entry per person whose records the page carries."""
+    entities = pulled_entities(user)
+    if not entities:
         raise Forbidden("Your role sees aggregate figures only, not people's records.")
     page = current_app.config["SYNC_PULL_PAGE"]
     limit = min(limit or page, page)
     upto = current_seq(db.session)  # every row with seq <= upto is committed (see the module docstring)
     if cursor > upto:
         return {"cursor": 0, "more": True, "reset": True, "changes": []}
+    if cursor == upto:  # nothing was written anywhere since this cursor: a polling phone costs one query
+        return {"cursor": upto, "more": False, "reset": False, "changes": []}
 
     # One query finds the page: (seq, entity, primary key) from every table, merged in seq order.
     # Then only the rows on the page are loaded, one query per entity that appears. A pull that
-    # finds nothing (a phone polling) costs one query after the counter.
-    visible = access.visible_people(user)
+    # finds nothing costs two queries after the counter (the scope's size, then the page).
+    # Keyset paging per table: each branch takes only its own first limit + 1 rows after the cursor
+    # (seq order, on the seq index), so the merge never sorts more than (tables x page) rows and a
+    # page costs the same at the end of a long first sync as at its start. The smallest limit + 1
+    # seqs of the union are among the branches' own smallest, so the page is the same as before.
+    #
+    # Which index a branch walks depends on the size of the user's scope against the organisation.
+    # A worker's 30 people are best read from the caseload (their rows by person_id, then the few
+    # sorted); a manager's 5,000 of 50,000 are best read along the seq index, keeping the rows in
+    # scope, which stops after about a page / (their share of the organisation) rows. The first
+    # costs (their rows per table) per page, the second page x (organisation / scope); ordering by
+    # `seq + 0` (not index-ordered) steers the planner to the first on both databases.
+    from_caseload = _small_scope(user)
+
+    def first(branch, seq_column):
+        order = seq_column + 0 if from_caseload else seq_column
+        return select(branch.order_by(order).limit(limit + 1).subquery())
+
     branches = []
-    for entity in ENTITIES.values():
+    for entity in entities:
         model = entity.model
-        branches.append(
+        branches.append(first(
             select(model.seq.label("seq"), literal(entity.name, String).label("entity"), cast(_pk(model), String).label("pk"))
-            .where(model.seq > cursor, model.seq <= upto, entity.scope(user, visible))
-        )
-    branches.append(
+            .where(model.seq > cursor, model.seq <= upto, entity.scope(user, access.phone_people(user, entity.kind))),
+            model.seq,
+        ))
+    # A record gone for everyone reaches those who could read its kind of the person.
+    gone_for_all = and_(
+        Tombstone.user_id.is_(None),
+        Tombstone.entity.in_([entity.name for entity in entities]),
+        Tombstone.person_id.in_(access.visible_people(user)),
+    )
+    branches.append(first(
         select(Tombstone.seq.label("seq"), literal(TOMBSTONE, String).label("entity"), cast(Tombstone.id, String).label("pk")).where(
             Tombstone.seq > cursor,
             Tombstone.seq <= upto,
-            or_(Tombstone.user_id == user.id, and_(Tombstone.user_id.is_(None), Tombstone.person_id.in_(visible))),
-        )
-    )
+            or_(Tombstone.user_id == user.id, gone_for_all),
+        ),
+        Tombstone.seq,
+    ))
     found = union_all(*branches).subquery()
     # Every row takes its own counter value, so seqs are unique and a page boundary splits nothing.
     page_rows = db.session.execute(select(found.c.seq, found.c.entity, found.c.pk).order_by(found.c.seq).limit(limit + 1)).all()
@@ -472,22 +651,67 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
             loaded[(name, str(getattr(row, pk.key)))] = row
 
     changes = []
-    for seq, name, pk in page_rows:
-        row = loaded.get((name, pk))
-        if row is None:
-            # Deleted since the page was found (PostgreSQL reads each statement afresh). That
-            # transaction committed after `upto` was read, so its tombstone comes in a later pull.
-            continue
-        if name == TOMBSTONE:
-            changes.append({"entity": row.entity, "op": "delete", "id": row.entity_id, "seq": seq})
-        else:
-            entity = ENTITIES[name]
-            changes.append({"entity": name, "op": "put", "id": entity.key(row), "seq": seq, "data": entity.dump(row)})
+    shown: dict[str, list[str]] = {}  # person id -> "entity:id" of their records on this page
+    # What the page's outcomes and actions show (the latest reviews, for next_review_due and
+    # last_score, and the owners' names), read once for the page, and the keyworkers of every person on it.
+    outcomes.show([row for (name, _), row in loaded.items() if name == "outcome"],
+                  [row for (name, _), row in loaded.items() if name == "action"])
+    token = _page_keyworkers.set(keyworkers_of([pk for _, name, pk in page_rows if name == "person"]))
+    try:
+        for seq, name, pk in page_rows:
+            _page_change(seq, name, pk, loaded, changes, shown)
+    finally:
+        _page_keyworkers.reset(token)
+    _audit_pull(user, shown, loaded)
     return {"cursor": page_rows[-1][0] if more else upto, "more": more, "reset": False, "changes": changes}
+
+
+def _page_change(seq: int, name: str, pk: str, loaded: dict, changes: list, shown: dict) -> None:
+    """Add one row of a pull page to `changes`, and note whose records it shows."""
+    row = loaded.get((name, pk))
+    if row is None:
+        # Deleted since the page was found (PostgreSQL reads each statement afresh). That
+        # transaction committed after `upto` was read, so its tombstone comes in a later pull.
+        return
+    if name == TOMBSTONE:
+        changes.append({"entity": row.entity, "op": "delete", "id": row.entity_id, "seq": seq})
+    else:
+        entity = ENTITIES[name]
+        key = entity.key(row)
+        changes.append({"entity": name, "op": "put", "id": key, "seq": seq, "data": entity.dump(row)})
+        person_id = row.id if entity.model is Person else getattr(row, "person_id", None)
+        if person_id is not None:
+            shown.setdefault(person_id, []).append(f"{name}:{key}")
+
+
+# Read a scope from its people when (people in scope)^2 <= SMALL_SCOPE_FACTOR x (people in the
+# organisation): where (rows of the scope) ~ (rows of a page) x (organisation / scope), for about 36
+# rows per person per table and pages of 500.
+SMALL_SCOPE_FACTOR = 14
+
+
+def _small_scope(user: User) -> bool:
+    scope = select(func.count()).select_from(access.visible_people(user).subquery()).scalar_subquery()
+    everyone = select(func.count(Person.id)).where(Person.organisation_id == user.organisation_id).scalar_subquery()
+    in_scope, organisation = db.session.execute(select(scope, everyone)).one()
+    return in_scope * in_scope <= SMALL_SCOPE_FACTOR * max(organisation, 1)
 
 
 def _pk(model):
     return sa_inspect(model).primary_key[0]
+
+
+def _audit_pull(user: User, shown: dict[str, list[str]], loaded: dict) -> None:
+    """One "sync_pull" view entry per person whose records this page carries (staff only)."""
+    from .viewlog import viewed_people
+
+    if not shown or access.is_person(user):
+        return
+    people = {row.id: row for (name, _), row in loaded.items() if name == "person"}
+    missing = [pid for pid in shown if pid not in people]
+    if missing:
+        people.update({p.id: p for p in db.session.execute(select(Person).where(Person.id.in_(missing))).scalars()})
+    viewed_people(user, (people.get(pid) for pid in shown), "sync_pull", shown)
 
 
 # ---- scope changes ----
@@ -519,6 +743,7 @@ def remove_from_caseload(user_id: str, person_id: str, actor: User | None = None
     db.session.delete(row)
     db.session.flush()
     tombstone(db.session, "caseload", person.id, person.id, user_id=user.id)
+    restamp_person(person.id)  # the keyworkers shown with the person changed
     if not _can_see(user, person.id):
         person_left_scope(user.id, person.id)
     if actor is not None:
@@ -541,6 +766,8 @@ def add_to_caseload(user_id: str, person_id: str, keyworker: bool = True, actor:
     db.session.flush()
     if restamp:
         person_entered_scope(person.id)
+    else:
+        restamp_person(person.id)  # the keyworkers shown with the person changed
     if actor is not None:
         audit.record(actor, "caseload_add", "caseload", person.id, person=person, user_id=user.id)
     return row
@@ -550,6 +777,18 @@ def person_left_scope(user_id: str, person_id: str) -> None:
     """Tell `user_id`'s phones to delete the person and everything of theirs. For any scope change
     (caseload, a manager's services, a person moving service)."""
     tombstone(db.session, "person", person_id, person_id, user_id=user_id)
+
+
+def restamp_person(person_id: str) -> None:
+    """Give the person's own row a fresh seq (nothing else of theirs), so phones that hold them pull
+    it again: for a change to what the row shows that is stored elsewhere (their keyworkers)."""
+    db.session.flush()
+    db.session.execute(
+        update(Person).where(Person.id == person_id)
+        .values(seq=next_seq(db.session), updated_at=Person.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
 
 
 def person_entered_scope(person_id: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, TypeDecorator
+from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, Integer, String, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -14,6 +14,12 @@ def utcnow() -> datetime:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+class UnstorableValue(ValueError):
+    """A value no column can hold, such as a time whose UTC form falls outside years 1 to 9999.
+    Input validation keeps such values out (server/schemas/common.py); if one still reaches the
+    database layer, server/errors.py answers 422 and nothing is saved."""
 
 
 class UTCDateTime(TypeDecorator):
@@ -27,7 +33,11 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        try:
+            value = value.astimezone(timezone.utc)
+        except OverflowError:
+            # 0001-01-01T00:30+01:00 is a valid time whose UTC form is in year 0.
+            raise UnstorableValue(f"{value.isoformat()} is outside the years a timestamp can hold") from None
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
@@ -35,7 +45,10 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:  # a stored time at the very edge of the calendar: keep its own zone
+            return value
 
 
 UUID = String(36)
@@ -70,3 +83,18 @@ class PhoneCreated:
     retried create is recognised as a duplicate and a different payload under the same id is refused."""
 
     origin_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+# ---- CHECK constraints ----
+# The database refuses what the schemas refuse, so a bug, a script or a hand-made fix cannot store a
+# score of 7 or a role nobody handles. The value lists are the model modules' tuples; migration 0002
+# writes the same constraints (tests/test_migrations.py compares them with these).
+
+def one_of(column: str, values, table: str) -> CheckConstraint:
+    quoted = ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+    return CheckConstraint(f"{column} IN ({quoted})", name=f"ck_{table}_{column}")
+
+
+def between(column: str, low: int, high: int | None, table: str) -> CheckConstraint:
+    condition = f"{column} >= {low}" if high is None else f"{column} >= {low} AND {column} <= {high}"
+    return CheckConstraint(condition, name=f"ck_{table}_{column}")

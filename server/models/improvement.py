@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import PhoneCreated, Synced, Timestamps, UTCDateTime, uuid_pk
+from .base import PhoneCreated, Synced, Timestamps, UTCDateTime, between, one_of, uuid_pk
 
-EVENT_KINDS = ("restrictive_practice", "hospital_admission", "community_participation", "employment")
+EVENT_KINDS = (
+    "restrictive_practice", "hospital_admission", "community_participation", "employment", "complaint", "compliment",
+)
+# Who answered "How happy are you with your support?": the person's own scale, never staff alone.
+SATISFACTION_RATED_BY = ("person", "together")
 
 
 class FeedbackConversation(Timestamps, Synced, PhoneCreated, db.Model):
     __tablename__ = "feedback_conversations"
+    __table_args__ = (
+        between("satisfaction", 1, 5, "feedback_conversations"),
+        one_of("satisfaction_rated_by", SATISFACTION_RATED_BY, "feedback_conversations"),
+        # A page of the feedback list sorts its keys from this index alone (migration 0010).
+        Index("ix_feedback_conversations_person_happened", "person_id", "happened_at", "id", "reviewed_at"),
+    )
     id: Mapped[str] = uuid_pk()
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True, nullable=False)
     happened_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
@@ -22,6 +32,9 @@ class FeedbackConversation(Timestamps, Synced, PhoneCreated, db.Model):
     feels_difficult: Mapped[str] = mapped_column(Text, nullable=False, default="")
     would_change: Mapped[str] = mapped_column(Text, nullable=False, default="")
     participants: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    # Optional: "How happy are you with your support?" on the 1-5 picture scale, answered by the person.
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    satisfaction_rated_by: Mapped[str | None] = mapped_column(String(20))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
@@ -79,7 +92,12 @@ class ChangeOutcome(db.Model):
 
 class WeeklyCheck(Timestamps, Synced, PhoneCreated, db.Model):
     __tablename__ = "weekly_checks"
-    __table_args__ = (UniqueConstraint("person_id", "week_of"),)
+    __table_args__ = (
+        UniqueConstraint("person_id", "week_of"),
+        between("incidents", 0, None, "weekly_checks"),
+        between("engagement", 1, 5, "weekly_checks"),
+        between("mood", 1, 5, "weekly_checks"),
+    )
     id: Mapped[str] = uuid_pk()
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True, nullable=False)
     week_of: Mapped[date] = mapped_column(Date, nullable=False)
@@ -92,6 +110,11 @@ class WeeklyCheck(Timestamps, Synced, PhoneCreated, db.Model):
 
 class ServiceEvent(Timestamps, Synced, PhoneCreated, db.Model):
     __tablename__ = "service_events"
+    __table_args__ = (
+        one_of("kind", EVENT_KINDS, "service_events"),
+        # A service's events in a quarter or month (measures, dashboard), by person and date.
+        Index("ix_service_events_person_happened", "person_id", "happened_at"),
+    )
     id: Mapped[str] = uuid_pk()
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True, nullable=False)
     kind: Mapped[str] = mapped_column(String(40), nullable=False)

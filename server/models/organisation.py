@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UUID, Timestamps, UTCDateTime, new_id, utcnow, uuid_pk
+from .base import Timestamps, UTCDateTime, one_of, utcnow, uuid_pk
 
 ROLES = (
     "support_worker",
@@ -27,6 +27,7 @@ class Organisation(Timestamps, db.Model):
 
 class Service(Timestamps, db.Model):
     __tablename__ = "services"
+    __table_args__ = (one_of("kind", SERVICE_KINDS, "services"),)
     id: Mapped[str] = uuid_pk()
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -35,6 +36,7 @@ class Service(Timestamps, db.Model):
 
 class User(Timestamps, db.Model):
     __tablename__ = "users"
+    __table_args__ = (one_of("role", ROLES, "users"),)
     id: Mapped[str] = uuid_pk()
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True, nullable=False)
     email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
@@ -84,3 +86,26 @@ class AuthSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user_agent: Mapped[str | None] = mapped_column(String(300))
+    # The installed app (devices.id) this session registered, set by the server when the app
+    # registers or first pushes; audit entries name it. Never taken from a request header.
+    device_id: Mapped[str | None] = mapped_column(String(36))
+
+
+INVITATION_PURPOSES = ("invite", "reset")
+
+
+class Invitation(db.Model):
+    """A one-time link to set a password: a new account's invitation, or a reset an admin issued.
+    Only the SHA-256 of the token is stored; the token itself is shown once, to whoever made it."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (one_of("purpose", INVITATION_PURPOSES, "invitations"),)
+    id: Mapped[str] = uuid_pk()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False)
+    purpose: Mapped[str] = mapped_column(String(20), nullable=False)
+    # Null when made by `flask setup` (no account made it).
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UUID, PhoneCreated, Synced, Timestamps, UTCDateTime, Versioned, uuid_pk
+from .base import PhoneCreated, Synced, Timestamps, UTCDateTime, Versioned, between, one_of, uuid_pk
 
 OUTCOME_STATUSES = ("active", "achieved", "paused", "retired")
 REVIEW_EVERY = ("weekly", "fortnightly", "monthly", "quarterly")
@@ -19,6 +19,12 @@ class Outcome(Timestamps, Synced, Versioned, PhoneCreated, db.Model):
     """A co-produced goal, in the person's own words."""
 
     __tablename__ = "outcomes"
+    __table_args__ = (
+        one_of("status", OUTCOME_STATUSES, "outcomes"),
+        one_of("review_every", REVIEW_EVERY, "outcomes"),
+        one_of("owner_kind", OWNER_KINDS, "outcomes"),
+        CheckConstraint("review_by >= starts_on", name="ck_outcomes_dates"),
+    )
     id: Mapped[str] = uuid_pk()
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True, nullable=False)
     domain: Mapped[str] = mapped_column(String(120), nullable=False)
@@ -30,15 +36,40 @@ class Outcome(Timestamps, Synced, Versioned, PhoneCreated, db.Model):
     review_by: Mapped[date] = mapped_column(Date, nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="active")
     priority: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Who makes sure this outcome moves on (PRODUCT.md: "define outcome (… owner)"): a staff member,
+    # the person, or a named other. Empty on outcomes defined before the field existed.
+    owner_kind: Mapped[str | None] = mapped_column(String(20))
+    owner_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    owner_name: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
 
     actions = relationship("Action", back_populates="outcome", order_by="Action.due_on", lazy="selectin")
+    wellbeing_area_rows = relationship(
+        "OutcomeWellbeingArea", order_by="OutcomeWellbeingArea.area", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    @property
+    def wellbeing_areas(self) -> list[str]:
+        """Codes of the Care Act wellbeing areas this outcome serves, in the Act's order."""
+        from .wellbeing import in_order
+
+        return in_order(row.area for row in self.wellbeing_area_rows)
+
+    @wellbeing_areas.setter
+    def wellbeing_areas(self, codes) -> None:
+        from .wellbeing import OutcomeWellbeingArea, in_order
+
+        wanted = in_order(codes)
+        keep = [row for row in self.wellbeing_area_rows if row.area in wanted]
+        have = {row.area for row in keep}
+        self.wellbeing_area_rows = keep + [OutcomeWellbeingArea(area=code) for code in wanted if code not in have]
 
 
 class Action(Timestamps, Synced, Versioned, PhoneCreated, db.Model):
     """Who does what for an outcome."""
 
     __tablename__ = "actions"
+    __table_args__ = (one_of("owner_kind", OWNER_KINDS, "actions"), one_of("status", ACTION_STATUSES, "actions"))
     id: Mapped[str] = uuid_pk()
     outcome_id: Mapped[str] = mapped_column(ForeignKey("outcomes.id"), index=True, nullable=False)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True, nullable=False)
@@ -57,6 +88,14 @@ class Review(Timestamps, Synced, PhoneCreated, db.Model):
     """One monthly keyworker-session rating of one outcome. Append-only."""
 
     __tablename__ = "reviews"
+    __table_args__ = (
+        between("score", 1, 5, "reviews"),
+        one_of("rated_by", RATED_BY, "reviews"),
+        # An outcome's latest review (outcomes.last_reviews) and its history in date order.
+        Index("ix_reviews_outcome_happened", "outcome_id", "happened_at"),
+        # A service's reviews in a quarter (measures.service_measures), by person and date.
+        Index("ix_reviews_person_happened", "person_id", "happened_at"),
+    )
     id: Mapped[str] = uuid_pk()
     outcome_id: Mapped[str] = mapped_column(ForeignKey("outcomes.id"), index=True, nullable=False)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True, nullable=False)

@@ -21,6 +21,8 @@ class Person(Timestamps, Synced, Versioned, db.Model):
     # Weekly checks are recorded for people who are tracked (residential services, for example).
     weekly_checks: Mapped[bool] = mapped_column(default=False, nullable=False)
     joined_on: Mapped[date | None] = mapped_column(Date)
+    # Support ended on this day: the person leaves caseloads, lists and phones; their history stays.
+    ended_on: Mapped[date | None] = mapped_column(Date)
 
 
 class CaseloadAssignment(Timestamps, Synced, db.Model):

@@ -1,13 +1,15 @@
 """Sync bookkeeping, audit trail, push subscriptions and the notification inbox."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DDL, JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import UUID, UTCDateTime, new_id, utcnow
+from .base import UUID, UTCDateTime, new_id, one_of, utcnow
+
+MUTATION_STATUSES = ("applied", "duplicate", "conflict", "rejected")
 
 
 class ChangeCounter(db.Model):
@@ -28,12 +30,15 @@ class Device(db.Model):
     last_mutation_id: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # The browser that registered it, so the audit log can say "from an Android phone (Chrome)".
+    user_agent: Mapped[str | None] = mapped_column(String(300))
 
 
 class MutationResult(db.Model):
     """What happened to each mutation, so a replay is answered with its original result."""
 
     __tablename__ = "mutation_results"
+    __table_args__ = (one_of("status", MUTATION_STATUSES, "mutation_results"),)
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True)
     mutation_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     name: Mapped[str] = mapped_column(String(60), nullable=False)
@@ -57,9 +62,12 @@ class Tombstone(db.Model):
 
 
 class AuditEvent(db.Model):
-    """Append-only: who did or viewed what to whose record, when, from which device."""
+    """Append-only: who did or viewed what to whose record, when, from which device. The database
+    refuses UPDATE and DELETE of its rows (triggers below, and in migration 0002)."""
 
     __tablename__ = "audit_events"
+    # An organisation's log newest first, a page at a time (migration 0010).
+    __table_args__ = (Index("ix_audit_events_organisation_at", "organisation_id", "at", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True, nullable=False)
     organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -71,6 +79,42 @@ class AuditEvent(db.Model):
     entity_id: Mapped[str | None] = mapped_column(String(64))
     person_id: Mapped[str | None] = mapped_column(String(36), index=True)
     detail: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
+
+# The audit trail is append-only at the database level: a trigger refuses UPDATE and DELETE, so no
+# code path (and no one with the application's credentials) can rewrite who saw or changed what.
+# TRUNCATE (table owners only; the tests reset tables with it) is not a row change and is not blocked.
+AUDIT_APPEND_ONLY = {
+    "sqlite": [
+        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE EXCEPTION USING ERRCODE = 'restrict_violation', "
+        "MESSAGE = 'audit_events is append-only: ' || TG_OP || ' refused'; END $$",
+        "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
+        "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
+    ],
+}
+for _dialect, _statements in AUDIT_APPEND_ONLY.items():
+    for _statement in _statements:
+        event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+
+
+class ReviewAcknowledgement(db.Model):
+    """A manager or senior leader has seen that a review is overdue (for one due date). Kept apart
+    from the audit trail, which is append-only; acknowledging is also audited."""
+
+    __tablename__ = "review_acknowledgements"
+    __table_args__ = (UniqueConstraint("outcome_id", "due_on"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    outcome_id: Mapped[str] = mapped_column(ForeignKey("outcomes.id", ondelete="CASCADE"), nullable=False)
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
 class PushSubscription(db.Model):
@@ -89,7 +133,8 @@ class Notification(db.Model):
     `reminders send` idempotent across runs and hosts."""
 
     __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("dedupe_key"),)
+    # A user's inbox, newest first, a page at a time.
+    __table_args__ = (UniqueConstraint("dedupe_key"), Index("ix_notifications_user_created", "user_id", "created_at"))
     id: Mapped[str] = mapped_column(UUID, primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False)
     kind: Mapped[str] = mapped_column(String(40), nullable=False)

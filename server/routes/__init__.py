@@ -3,6 +3,9 @@ from flask_login import current_user, login_required  # noqa: F401
 
 
 def blueprints():
-    from . import health, improvement, outcomes, people, push, services, session, sync, users
+    from . import audit, health, imports, improvement, invites, outcomes, people, push, services, session, sync, users
 
-    return [session.blp, health.blp, people.blp, outcomes.blp, sync.blp, *improvement.blueprints, push.blp, services.blp, users.blp]
+    from .governance import blueprints as governance
+
+    return [session.blp, health.blp, people.blp, outcomes.blp, sync.blp, *improvement.blueprints, push.blp, services.blp, users.blp,
+            audit.blp, invites.blp, imports.blp, *governance]

@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.errors import Duplicate
+from .. import unit_of_work
 from ..extensions import db
+from ..domain.errors import Duplicate
 
 
 def create_idempotent(fn, data):
@@ -13,20 +14,18 @@ def create_idempotent(fn, data):
     payload returns the record (200) instead of a second one (201).
 
     A retry that arrives while the first request is still writing passes the duplicate check, then
-    collides with the first row on its primary key (PostgreSQL waits for the first commit). Run it
-    once more: now it is recognised as the duplicate it is (200), or as a different record (422)."""
-    for attempt in range(2):
+    collides with the first row on its primary key (PostgreSQL waits for the first commit). The
+    unit of work runs it once more: now it is recognised as the duplicate it is (200), or as a
+    different record (422)."""
+
+    def create():
         try:
-            record = fn(current_user, data)
-            status = 201
-            db.session.commit()
+            return fn(current_user, data), 201
         except Duplicate as dup:
-            record, status = dup.record, 200
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            if attempt or not data.get("id"):
-                raise
-            continue
-        return record, status
-    raise AssertionError("unreachable")
+            return dup.record, 200
+
+    record, status = unit_of_work.run(create, retry_if=lambda exc: isinstance(exc, IntegrityError) and bool(data.get("id")))
+    # The commit expired the record: read it back here (its columns and its eagerly loaded lists),
+    # so the reply's output schema formats what it is handed and sends no SQL while it dumps.
+    db.session.refresh(record)
+    return record, status

@@ -1,18 +1,20 @@
 """Feedback and themes, co-produced changes and their effect, weekly checks and events.
 
-Thin: parse with the schemas, call server/domain/improvement.py, dump.
+Thin: parse with the schemas, call the domain modules (feedback, themes, theme_suggestions,
+changes, change_effects, checks, events), dump.
 """
 from __future__ import annotations
 
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
-from ..domain import improvement as domain
+from ..domain import change_effects, changes, checks, events, feedback, theme_suggestions, themes, you_said_we_did
 from ..extensions import db
 from .common import create_idempotent
 from ..schemas.improvement import (
     ChangeCreateSchema,
     ChangeOut,
+    ChangePage,
     ChangeQuery,
     EffectOut,
     EffectQuery,
@@ -21,6 +23,7 @@ from ..schemas.improvement import (
     EventQuery,
     FeedbackCreateSchema,
     FeedbackOut,
+    FeedbackPage,
     FeedbackQuery,
     FeedbackReviewSchema,
     SuggestionsOut,
@@ -29,6 +32,7 @@ from ..schemas.improvement import (
     ThemeListOut,
     WeeklyCheckCreateSchema,
     WeeklyCheckOut,
+    YouSaidWeDidOut,
 )
 
 feedback_blp = Blueprint("feedback", __name__, url_prefix="/api/v1", description="Feedback conversations and their themes")
@@ -47,24 +51,28 @@ blueprints = [feedback_blp, changes_blp, checks_blp]
 def create_feedback(data):
     """Record a quarterly feedback conversation: "What works well?", "What feels difficult?",
     "What would you change?". Support workers for their caseload, managers for their services."""
-    return create_idempotent(domain.create_feedback, data)
+    conversation, status = create_idempotent(feedback.create_feedback, data)
+    return feedback.shown(conversation), status
 
 
 @feedback_blp.route("/feedback")
 @login_required
 @feedback_blp.arguments(FeedbackQuery, location="query")
-@feedback_blp.response(200, FeedbackOut(many=True))
+@feedback_blp.response(200, FeedbackPage)
 def list_feedback(query):
-    """Feedback conversations you can see, newest first. `status=unreviewed` is the manager's queue."""
-    return domain.list_feedback(current_user, query["service"], query["status"], query["person"], query["limit"])
+    """Feedback conversations you can see, newest first. `status=unreviewed` is the manager's queue.
+    With `limit` or `cursor`: a page `{items, next_cursor}`; without either, the newest 100 as a
+    bare list, as before paging."""
+    result = feedback.list_feedback(current_user, query["service"], query["status"], query["person"], query["limit"], query["cursor"])
+    feedback.show(result["items"] if isinstance(result, dict) else result)
+    return result
 
 
 @feedback_blp.route("/feedback/<feedback_id>")
 @login_required
 @feedback_blp.response(200, FeedbackOut)
 def get_feedback(feedback_id):
-    conversation = domain.view_feedback(current_user, feedback_id)
-    return conversation
+    return feedback.shown(feedback.view_feedback(current_user, feedback_id))
 
 
 @feedback_blp.route("/feedback/<feedback_id>/review", methods=["POST"])
@@ -74,9 +82,9 @@ def get_feedback(feedback_id):
 def review_feedback(data, feedback_id):
     """Tag themes and mark the conversation reviewed (registered managers). The tags become exactly
     `theme_ids` plus `new_themes`; a new name matching an existing theme (any case) reuses it."""
-    conversation = domain.review_feedback(current_user, feedback_id, data)
+    conversation = themes.review_feedback(current_user, feedback_id, data)
     db.session.commit()
-    return conversation
+    return feedback.shown(conversation)
 
 
 @feedback_blp.route("/feedback/<feedback_id>/suggested-themes")
@@ -85,7 +93,7 @@ def review_feedback(data, feedback_id):
 def suggested_themes(feedback_id):
     """Existing themes whose words already appeared in earlier tagged answers, with the matching
     words and how often they were tagged (registered managers)."""
-    return domain.suggest_themes(current_user, feedback_id)
+    return theme_suggestions.suggest_themes(current_user, feedback_id)
 
 
 @feedback_blp.route("/themes")
@@ -93,7 +101,7 @@ def suggested_themes(feedback_id):
 @feedback_blp.response(200, ThemeListOut(many=True))
 def list_themes():
     """Your organisation's themes, with how many conversations you can see tagged with each."""
-    return domain.list_themes(current_user)
+    return themes.list_themes(current_user)
 
 
 @feedback_blp.route("/services/<service_id>/themes")
@@ -103,7 +111,7 @@ def list_themes():
 def theme_counts(query, service_id):
     """Theme counts per calendar quarter, oldest first, ending with the current quarter: how many
     conversations there were, how many were reviewed, and how many were tagged with each theme."""
-    return domain.theme_counts(current_user, service_id, query["quarters"])
+    return themes.theme_counts(current_user, service_id, query["quarters"])
 
 
 # ---- changes ----
@@ -114,25 +122,29 @@ def theme_counts(query, service_id):
 @changes_blp.response(201, ChangeOut)
 def create_change(data):
     """Log a co-produced change (registered managers, in their services)."""
-    change, status = create_idempotent(domain.create_change, data)
-    return domain.change_view(current_user, change), status
+    change, status = create_idempotent(changes.create_change, data)
+    return changes.change_view(current_user, change), status
 
 
 @changes_blp.route("/changes")
 @login_required
 @changes_blp.arguments(ChangeQuery, location="query")
-@changes_blp.response(200, ChangeOut(many=True))
+@changes_blp.response(200, ChangePage)
 def list_changes(query):
-    """Co-produced changes, newest first. Commissioners get them anonymised: no description, no
-    names, no free text."""
-    return [domain.change_view(current_user, c) for c in domain.list_changes(current_user, query["service"])]
+    """Co-produced changes, newest first. A support worker sees the changes for their caseload or
+    their whole service, naming only people on their caseload. Commissioners get them anonymised:
+    no description, no names, no person or outcome ids, no free text. With `limit` or `cursor`: a
+    page `{items, next_cursor}`; without either, the whole list as before paging."""
+    if query["limit"] is None and query["cursor"] is None:
+        return changes.view_changes(current_user, query["service"])
+    return changes.view_changes_page(current_user, query["service"], query["limit"], query["cursor"])
 
 
 @changes_blp.route("/changes/<change_id>")
 @login_required
 @changes_blp.response(200, ChangeOut)
 def get_change(change_id):
-    return domain.change_view(current_user, domain.change_for(current_user, change_id))
+    return changes.view_change(current_user, change_id)
 
 
 @changes_blp.route("/changes/<change_id>/effect")
@@ -144,7 +156,7 @@ def change_effect(query, change_id):
     and mood (difference in means with a 95% Welch CI), other changes starting in the same window,
     the feedback themes it answers, and a plain-English summary. Managers and senior leaders;
     commissioners get it anonymised."""
-    return domain.change_effect(current_user, change_id, query["weeks"], query["quarters"])
+    return change_effects.change_effect(current_user, change_id, query["weeks"], query["quarters"])
 
 
 # ---- weekly checks and events ----
@@ -157,7 +169,7 @@ def change_effect(query, change_id):
 def create_check(data):
     """Record a weekly check. `week_of` may be any day of the week: it is stored as that week's
     Monday. One check per person per week."""
-    return create_idempotent(domain.create_check, data)
+    return create_idempotent(checks.create_check, data)
 
 
 @checks_blp.route("/people/<person_id>/checks")
@@ -165,7 +177,7 @@ def create_check(data):
 @checks_blp.response(200, WeeklyCheckOut(many=True))
 def person_checks(person_id):
     """A person's weekly checks, newest week first."""
-    rows = domain.checks_of(current_user, person_id)
+    rows = checks.checks_of(current_user, person_id)
     return rows
 
 
@@ -175,7 +187,7 @@ def person_checks(person_id):
 @checks_blp.response(201, EventOut)
 def create_event(data):
     """Record a restrictive practice, unplanned hospital admission, community participation or employment."""
-    return create_idempotent(domain.create_event, data)
+    return create_idempotent(events.create_event, data)
 
 
 @checks_blp.route("/people/<person_id>/events")
@@ -183,5 +195,14 @@ def create_event(data):
 @checks_blp.arguments(EventQuery, location="query")
 @checks_blp.response(200, EventOut(many=True))
 def person_events(query, person_id):
-    rows = domain.events_of(current_user, person_id, query["kind"])
+    rows = events.events_of(current_user, person_id, query["kind"])
     return rows
+
+
+@feedback_blp.route("/people/<person_id>/you-said-we-did")
+@login_required
+@feedback_blp.response(200, YouSaidWeDidOut(many=True))
+def person_you_said_we_did(person_id):
+    """“You said, we did”: the co-produced changes that answered themes tagged on this person's
+    feedback, each with what they said before it started. The person may read their own."""
+    return you_said_we_did.for_person(current_user, person_id)

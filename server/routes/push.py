@@ -7,7 +7,7 @@ from flask import current_app
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
-from ..domain import push, reminders
+from ..domain import inbox, overdue_reviews, push
 from ..extensions import db
 from ..schemas.push import (
     PushEndpointIn,
@@ -15,6 +15,7 @@ from ..schemas.push import (
     InboxQuery,
     NotificationOut,
     OverdueListOut,
+    OverdueQuery,
     OverdueReviewOut,
     PushKeyOut,
     InboxReadAllOut,
@@ -52,9 +53,11 @@ def my_subscriptions():
 @blp.arguments(PushSubscriptionIn)
 @blp.response(201, PushSubscriptionOut)
 @blp.alt_response(200, schema=PushSubscriptionOut, description="The endpoint was already yours: its keys were updated")
+@blp.alt_response(409, description="The endpoint is another user's subscription (code `endpoint_taken`); nothing changed")
 def subscribe(data):
     """Store this browser's PushSubscription (`subscription.toJSON()`) for the signed-in user.
-    An endpoint someone else had signed up moves to you: the browser is whoever is signed in."""
+    An endpoint that is already someone else's is refused: unsubscribe in the browser and subscribe
+    again for a new endpoint."""
     sub, created = push.subscribe(current_user, data)
     db.session.commit()
     return sub, 201 if created else 200
@@ -78,7 +81,7 @@ def unsubscribe(data):
 @blp.response(200, InboxOut)
 def notifications(query):
     """Your reminders, newest first, whether or not they could be pushed, with the unread count."""
-    return reminders.inbox(current_user, query["limit"])
+    return inbox.inbox(current_user, query["limit"], query["cursor"])
 
 
 @blp.route("/notifications/<notification_id>/read", methods=["POST"])
@@ -86,7 +89,7 @@ def notifications(query):
 @blp.response(200, NotificationOut)
 def read(notification_id):
     """Mark one of your notifications read."""
-    row = reminders.mark_read(current_user, notification_id)
+    row = inbox.mark_read(current_user, notification_id)
     db.session.commit()
     return row
 
@@ -96,7 +99,7 @@ def read(notification_id):
 @blp.response(200, InboxReadAllOut)
 def read_all():
     """Mark all your notifications read."""
-    marked = reminders.mark_all_read(current_user)
+    marked = inbox.mark_all_read(current_user)
     db.session.commit()
     return {"marked": marked, "unread": 0}
 
@@ -105,12 +108,17 @@ def read_all():
 
 @blp.route("/reviews/overdue")
 @login_required
+@blp.arguments(OverdueQuery, location="query")
 @blp.response(200, OverdueListOut)
-def overdue():
+def overdue(query):
     """Reviews past their due date: in your services (managers), in every service (senior leaders),
-    on your caseload (support workers). Most days late first."""
+    on your caseload (support workers). Most days late first.
+
+    Paged on request: with `limit` (1–500) the reply holds that many and `next_cursor`, to pass as
+    `cursor` for the next page (null on the last). Without `limit` the whole list comes at once."""
     today = date.today()
-    return {"today": today, "overdue": reminders.overdue_reviews(current_user, today)}
+    items, next_cursor = overdue_reviews.overdue_page(current_user, today, query["limit"], query["cursor"])
+    return {"today": today, "overdue": items, "next_cursor": next_cursor}
 
 
 @blp.route("/reviews/overdue/<outcome_id>/acknowledge", methods=["POST"])
@@ -120,6 +128,6 @@ def overdue():
 def acknowledge(outcome_id):
     """Record that you (a registered manager or senior leader) have seen this overdue review.
     The acknowledgement holds until the review is done; a later due date needs a new one."""
-    item, created = reminders.acknowledge(current_user, outcome_id)
+    item, created = overdue_reviews.acknowledge(current_user, outcome_id)
     db.session.commit()
     return item, 201 if created else 200

@@ -1,18 +1,19 @@
 from __future__ import annotations
 
-from flask import request
-from flask_login import current_user
+from flask import g, request
+from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from .. import security
-from ..domain import audit
+from ..domain import accounts, audit, sync
 from ..errors import error_response
 from ..extensions import db, limiter
 from ..models import User
-from ..schemas.session import SessionOut, SignInSchema
+from ..schemas.accounts import ChangePasswordIn
+from ..schemas.session import DeviceIn, SessionOut, SignInSchema
 
 blp = Blueprint("session", __name__, url_prefix="/api/v1/session", description="Sign in and out")
 
@@ -30,9 +31,19 @@ def _failed(response) -> bool:
     return response.status_code == 401
 
 
+def _signed_in_account_key() -> str:
+    return "account:" + (current_user.email.lower() if current_user.is_authenticated else "")
+
+
+def _wrong_password(response) -> bool:
+    return response.status_code == 422 and "current_password" in ((response.get_json(silent=True) or {}).get("error", {}).get("fields") or {})
+
+
 def dump_session():
     user = current_user if current_user.is_authenticated else None
-    return SessionOut().dump({"user": user, "csrf_token": generate_csrf()})
+    # A phone whose account was deactivated learns it here and wipes its copy (server/security.py).
+    return SessionOut().dump({"user": user, "csrf_token": generate_csrf(), "device_id": g.get("device_id") if user else None,
+                              "signed_out_reason": g.get("signed_out_reason")})
 
 
 @blp.route("", methods=["GET"])
@@ -53,11 +64,24 @@ def sign_in(data):
     """Sign in with email and password."""
     email = data["email"].strip().lower()
     user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
-    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, data["password"])
+    valid = accounts.password_matches(user, data["password"], _DUMMY_HASH)
     if not user or not valid or not user.active:
         return error_response(401, "That email and password do not match an account.", code="bad_credentials")
     security.sign_in(user)
     audit.record(user, "sign_in", "session")
+    db.session.commit()
+    return dump_session()
+
+
+@blp.route("/device", methods=["PUT"])
+@login_required
+@blp.arguments(DeviceIn)
+@blp.response(200, SessionOut)
+@blp.alt_response(403, description="The device is registered to another account (code `device_taken`)")
+def register_device(data):
+    """Bind this installed app to your account and to this session. Audit entries of the session
+    name this device; a device id sent in a header is never trusted. A sync push binds it too."""
+    sync.register_device(current_user, data["device_id"])
     db.session.commit()
     return dump_session()
 
@@ -71,3 +95,17 @@ def sign_out():
         security.sign_out()
         db.session.commit()
     return {"user": None, "csrf_token": generate_csrf()}
+
+
+@blp.route("/password", methods=["POST"])
+@login_required
+@limiter.limit(lambda: __import__("flask").current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_signed_in_account_key, deduct_when=_wrong_password)
+@blp.arguments(ChangePasswordIn)
+@blp.response(200, SessionOut)
+@blp.alt_response(422, description="Wrong current password, or the new one does not meet the policy (named in `fields`)")
+@blp.alt_response(429, description="Too many wrong current passwords")
+def change_password(data):
+    """Change your own password. Every other session of your account is revoked; this one stays."""
+    accounts.change_password(current_user, data["current_password"], data["new_password"], g.get("auth_session_id"))
+    db.session.commit()
+    return dump_session()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
+from .. import unit_of_work
 from ..domain import sync
 from ..schemas.sync import SyncPullOut, SyncPullQuery, SyncPushIn, SyncPushOut
 
@@ -19,7 +20,7 @@ blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offlin
 def push(data):
     """Apply a batch of mutations from a device's outbox, in order. The reply is sent only after the
     batch is committed; remove outbox entries by the per-mutation results it lists."""
-    return sync.push(current_user, data["device_id"], data["mutations"])
+    return unit_of_work.run(lambda: sync.push(current_user, data["device_id"], data["mutations"]))
 
 
 @blp.route("/pull")

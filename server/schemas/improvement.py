@@ -5,39 +5,49 @@ and change.create load their args with.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 from marshmallow import fields, post_load, validate, validates_schema
 
-from ..models import EVENT_KINDS
-from .common import StrictSchema, Trimmed, Uuid, ValidationError, aware_datetime, one_of, text
+from ..domain import dates
+from ..models import EVENT_KINDS, SATISFACTION_RATED_BY
+from .common import (
+    BaseInput,
+    Choice,
+    Int,
+    ListOrPage,
+    PlausibleDate,
+    PlausibleDateTime,
+    StrictSchema,
+    Text,
+    Uuid,
+    ValidationError,
+    id_list,
+    page_cursor,
+    page_limit,
+    shown,
+)
 
 ANSWER_MAX = 4000
-
-
-def _ids(**kw):
-    return fields.List(Uuid(), load_default=list, validate=validate.Length(max=500), **kw)
+NOTE_MAX = 2000
 
 
 def _score(what: str):
-    return fields.Integer(
-        required=True,
-        strict=True,
-        validate=validate.Range(min=1, max=5, error="Must be 1 to 5."),
-        metadata={"description": what},
-    )
+    return Int(1, 5, error="Must be 1 to 5.", required=True, metadata={"description": what})
 
 
 # ---- feedback ----
 
-class FeedbackCreateSchema(StrictSchema):
+class FeedbackCreateSchema(BaseInput):
     id = Uuid(load_default=None, metadata={"description": "Client-made UUID; a retry with the same id and payload is not a duplicate"})
     person_id = Uuid(required=True)
-    happened_at = aware_datetime(required=True, metadata={"description": "When the conversation took place (client time)"})
-    works_well = Trimmed(load_default="", validate=validate.Length(max=ANSWER_MAX), metadata={"description": "What works well?"})
-    feels_difficult = Trimmed(load_default="", validate=validate.Length(max=ANSWER_MAX), metadata={"description": "What feels difficult?"})
-    would_change = Trimmed(load_default="", validate=validate.Length(max=ANSWER_MAX), metadata={"description": "What would you change?"})
-    participants = Trimmed(load_default="", validate=validate.Length(max=300), metadata={"description": "Who took part, e.g. 'Person, daughter'"})
+    happened_at = PlausibleDateTime(required=True, metadata={"description": "When the conversation took place (client time); at most a day ahead."})
+    works_well = Text(ANSWER_MAX, multiline=True, load_default="", metadata={"description": "What works well?"})
+    feels_difficult = Text(ANSWER_MAX, multiline=True, load_default="", metadata={"description": "What feels difficult?"})
+    would_change = Text(ANSWER_MAX, multiline=True, load_default="", metadata={"description": "What would you change?"})
+    participants = Text(300, load_default="", metadata={"description": "Who took part, e.g. 'Person, daughter'"})
+    satisfaction = Int(1, 5, error="Must be 1 to 5.", load_default=None, allow_none=True,
+                       metadata={"description": "Optional: 'How happy are you with your support?', 1-5 on the person's picture scale"})
+    satisfaction_rated_by = Choice(SATISFACTION_RATED_BY, load_default=None, allow_none=True,
+                                   metadata={"description": "Who chose the satisfaction picture: person or together; required with satisfaction"})
 
     @validates_schema
     def _some_answer(self, data, **_):
@@ -45,19 +55,20 @@ class FeedbackCreateSchema(StrictSchema):
             raise ValidationError("Record the answer to at least one of the three questions.", "feels_difficult")
 
 
-class FeedbackQuery(StrictSchema):
+class FeedbackQuery(BaseInput):
     service = Uuid(load_default=None, metadata={"description": "Only this service"})
     person = Uuid(load_default=None, metadata={"description": "Only this person"})
-    status = fields.String(load_default="all", validate=one_of(("all", "unreviewed", "reviewed")))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500, error="Must be 1 to 500."))
+    status = Choice(("all", "unreviewed", "reviewed"), load_default="all")
+    limit = page_limit()
+    cursor = page_cursor()
 
 
-class FeedbackReviewSchema(StrictSchema):
-    theme_ids = _ids(metadata={"description": "Existing themes of your organisation to tag"})
+class FeedbackReviewSchema(BaseInput):
+    theme_ids = id_list(metadata={"description": "Existing themes of your organisation to tag"})
     new_themes = fields.List(
-        Trimmed(validate=validate.Length(min=1, max=120, error="Theme names are 1 to 120 characters.")),
+        Text(120, min_length=1),
         load_default=list,
-        validate=validate.Length(max=20),
+        validate=validate.Length(max=20, error="At most {max} new themes."),
         metadata={"description": "Theme names to tag; an existing theme with the same name (any case) is reused"},
     )
 
@@ -72,6 +83,7 @@ class ThemeListOut(ThemeOut):
 
 
 class FeedbackOut(StrictSchema):
+    """The person's name is handed over by domain/feedback.show (output schemas never query)."""
     id = fields.String()
     person_id = fields.String()
     person_name = fields.Method("_person_name")
@@ -80,6 +92,8 @@ class FeedbackOut(StrictSchema):
     feels_difficult = fields.String()
     would_change = fields.String()
     participants = fields.String()
+    satisfaction = fields.Integer(allow_none=True)
+    satisfaction_rated_by = fields.String(allow_none=True)
     status = fields.Method("_status", metadata={"description": "unreviewed or reviewed"})
     reviewed_at = fields.DateTime(allow_none=True)
     reviewed_by = fields.String(allow_none=True)
@@ -87,14 +101,14 @@ class FeedbackOut(StrictSchema):
     created_at = fields.DateTime()
 
     def _person_name(self, conversation):
-        from ..extensions import db
-        from ..models import Person
-
-        person = db.session.get(Person, conversation.person_id)
-        return person.name if person else None
+        return shown(conversation).person_name
 
     def _status(self, conversation):
         return "reviewed" if conversation.reviewed_at else "unreviewed"
+
+
+class FeedbackPage(ListOrPage):
+    items = fields.List(fields.Nested(FeedbackOut))
 
 
 class CueOut(StrictSchema):
@@ -120,8 +134,8 @@ class SuggestionsOut(StrictSchema):
     method = fields.String()
 
 
-class ThemeCountsQuery(StrictSchema):
-    quarters = fields.Integer(load_default=4, validate=validate.Range(min=1, max=20, error="Must be 1 to 20."))
+class ThemeCountsQuery(BaseInput):
+    quarters = Int(1, 20, error="Must be 1 to 20.", strict=False, load_default=4)
 
 
 class ThemeQuarterOut(StrictSchema):
@@ -148,15 +162,16 @@ class ThemeCountsOut(StrictSchema):
 
 # ---- changes ----
 
-class ChangeCreateSchema(StrictSchema):
+class ChangeCreateSchema(BaseInput):
     id = Uuid(load_default=None)
     service_id = Uuid(required=True)
-    description = text(2000, metadata={"description": "What changed, e.g. 'Quieter breakfast time (staggered, radio off)'"})
-    starts_on = fields.Date(required=True)
-    co_produced_with = text(300, metadata={"description": "Who it was decided with"})
-    person_ids = _ids(metadata={"description": "Whom it applies to; empty = the whole service"})
-    theme_ids = _ids(metadata={"description": "Feedback themes it answers"})
-    outcome_ids = _ids(metadata={"description": "Outcomes it answers"})
+    description = Text(NOTE_MAX, min_length=1, multiline=True, required=True,
+                       metadata={"description": "What changed, e.g. 'Quieter breakfast time (staggered, radio off)'"})
+    starts_on = PlausibleDate(required=True, metadata={"description": "When it starts (or started)."})
+    co_produced_with = Text(300, min_length=1, required=True, metadata={"description": "Who it was decided with"})
+    person_ids = id_list(metadata={"description": "Whom it applies to; empty = the whole service"})
+    theme_ids = id_list(metadata={"description": "Feedback themes it answers"})
+    outcome_ids = id_list(metadata={"description": "Outcomes it answers"})
 
     @post_load
     def _canonical(self, data, **_):
@@ -165,8 +180,10 @@ class ChangeCreateSchema(StrictSchema):
         return data
 
 
-class ChangeQuery(StrictSchema):
+class ChangeQuery(BaseInput):
     service = Uuid(load_default=None)
+    limit = page_limit()
+    cursor = page_cursor()
 
 
 class ChangeRefOut(StrictSchema):
@@ -179,28 +196,33 @@ class ChangeOut(StrictSchema):
 
     id = fields.String(metadata={"description": "(all roles)"})
     service_id = fields.String(metadata={"description": "(all roles)"})
+    service_name = fields.String(metadata={"description": "(all roles)"})
     starts_on = fields.Date(metadata={"description": "(all roles)"})
     whole_service = fields.Boolean(metadata={"description": "(all roles) true when it applies to everyone in the service"})
     people_count = fields.Integer(metadata={"description": "(all roles)"})
     theme_count = fields.Integer(metadata={"description": "(all roles)"})
     outcome_count = fields.Integer(metadata={"description": "(all roles)"})
     anonymised = fields.Boolean(metadata={"description": "(all roles)"})
-    description = fields.String()
+    description = fields.String(metadata={"description": "(all roles) commissioners: a neutral label instead when it holds a word of anyone's name"})
     co_produced_with = fields.String()
     person_ids = fields.List(fields.String())
     people = fields.List(fields.Nested(ChangeRefOut), metadata={"description": "Names you may see (a support worker: their caseload)"})
     theme_ids = fields.List(fields.String())
-    themes = fields.List(fields.Nested(ChangeRefOut))
+    themes = fields.List(fields.Nested(ChangeRefOut), metadata={"description": "(all roles) commissioners: labels checked for names, as in the quarterly report"})
     outcome_ids = fields.List(fields.String())
     created_by = fields.String(allow_none=True)
     created_at = fields.DateTime()
 
 
-class EffectQuery(StrictSchema):
-    weeks = fields.Integer(load_default=6, validate=validate.Range(min=1, max=52, error="Must be 1 to 52."),
-                           metadata={"description": "Weeks before and after the start date to compare"})
-    quarters = fields.Integer(load_default=2, validate=validate.Range(min=1, max=8, error="Must be 1 to 8."),
-                              metadata={"description": "13-week periods before and after, for the feedback themes the change answers"})
+class ChangePage(ListOrPage):
+    items = fields.List(fields.Nested(ChangeOut))
+
+
+class EffectQuery(BaseInput):
+    weeks = Int(1, 52, error="Must be 1 to 52.", strict=False, load_default=6,
+                metadata={"description": "Weeks before and after the start date to compare"})
+    quarters = Int(1, 8, error="Must be 1 to 8.", strict=False, load_default=2,
+                   metadata={"description": "13-week periods before and after, for the feedback themes the change answers"})
 
 
 class EffectOut(StrictSchema):
@@ -210,29 +232,31 @@ class EffectOut(StrictSchema):
     measures = fields.Dict(metadata={"description": "incidents, engagement, mood (see API.md, The change-effect reply)"})
     overlapping_changes = fields.List(fields.Dict())
     summary = fields.String()
+    headline = fields.String(metadata={"description": "The first thing to read: one plain sentence, under 30 words"})
     window = fields.Dict()
     series = fields.List(fields.Dict())
     themes = fields.List(fields.Dict())
     quarters = fields.Integer()
+    voice = fields.Dict(metadata={"description": "Complaints, compliments and the people's own satisfaction (mean, n), in the `quarters` 13-week periods before and after"})
 
 
 # ---- weekly checks and events ----
 
-class WeeklyCheckCreateSchema(StrictSchema):
+class WeeklyCheckCreateSchema(BaseInput):
     id = Uuid(load_default=None)
     person_id = Uuid(required=True)
-    week_of = fields.Date(
+    week_of = PlausibleDate(
         required=True,
-        metadata={"description": "Any day of the week; it is stored as that week's Monday (the reply shows it)"},
+        metadata={"description": "Any day of the week, not a future week; it is stored as that week's Monday (the reply shows it)."},
     )
-    incidents = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=500, error="Must be 0 or more (at most 500)."))
+    incidents = Int(0, 500, error="Must be 0 or more (at most 500).", required=True)
     engagement = _score("1-5")
     mood = _score("1-5, the person's picture scale")
-    note = Trimmed(load_default="", validate=validate.Length(max=2000))
+    note = Text(NOTE_MAX, multiline=True, load_default="")
 
     @post_load
     def _monday(self, data, **_):
-        data["week_of"] = data["week_of"] - timedelta(days=data["week_of"].weekday())
+        data["week_of"] = dates.monday_of(data["week_of"])
         return data
 
 
@@ -247,16 +271,17 @@ class WeeklyCheckOut(StrictSchema):
     created_at = fields.DateTime()
 
 
-class EventCreateSchema(StrictSchema):
+class EventCreateSchema(BaseInput):
     id = Uuid(load_default=None)
     person_id = Uuid(required=True)
-    kind = fields.String(required=True, validate=one_of(EVENT_KINDS))
-    happened_at = aware_datetime(required=True)
-    note = Trimmed(load_default="", validate=validate.Length(max=2000))
+    kind = Choice(EVENT_KINDS, required=True)
+    happened_at = PlausibleDateTime(required=True, metadata={"description": "At most a day ahead."})
+    note = Text(NOTE_MAX, multiline=True, load_default="",
+                metadata={"description": "A complaint or compliment needs a short note (at most 300 characters) saying what it was about"})
 
 
-class EventQuery(StrictSchema):
-    kind = fields.String(load_default=None, validate=one_of(EVENT_KINDS))
+class EventQuery(BaseInput):
+    kind = Choice(EVENT_KINDS, load_default=None)
 
 
 class EventOut(StrictSchema):
@@ -266,3 +291,17 @@ class EventOut(StrictSchema):
     happened_at = fields.DateTime()
     note = fields.String()
     created_at = fields.DateTime()
+
+
+# ---- "You said, we did" ----
+
+class YouSaidOut(StrictSchema):
+    on = fields.Date(metadata={"description": "The day of the feedback conversation"})
+    words = fields.String(metadata={"description": "What the person said (their answer, as written down)"})
+
+
+class YouSaidWeDidOut(StrictSchema):
+    change_id = fields.String()
+    we_did = fields.String(metadata={"description": "The change, as the service described it"})
+    starts_on = fields.Date()
+    you_said = fields.List(fields.Nested(YouSaidOut), metadata={"description": "At most the three latest, oldest first"})

@@ -1,72 +1,51 @@
+"""Outcomes, actions, reviews and evidence notes: what goes in (built on BaseInput, see common.py)
+and what comes out. The sync mutations outcome.create/update, action.create/update, review.create
+and evidence.create load their args with the same input schemas."""
 from __future__ import annotations
 
-from datetime import date, timezone
-
-from marshmallow import fields, pre_load, validate, validates_schema
+from marshmallow import fields, validate, validates_schema
 
 from ..models import ACTION_STATUSES, OUTCOME_STATUSES, OWNER_KINDS, RATED_BY, REVIEW_EVERY
-from .common import StrictSchema, Trimmed, Uuid, ValidationError, aware_datetime, one_of, text
+from .common import (
+    BaseInput,
+    Choice,
+    Int,
+    PartialUpdate,
+    PlausibleDate,
+    PlausibleDateTime,
+    StrictSchema,
+    Text,
+    Uuid,
+    ValidationError,
+    shown,
+    version_field,
+)
+from .wellbeing import WellbeingAreas
 
-# Dates outside this range are typing slips, and near the ends of Python's calendar they overflow
-# (date arithmetic, quarters, conversion to UTC) into a 500 instead of a 422.
-EARLIEST = date(1900, 1, 1)
-LATEST = date(2999, 12, 31)
-
-
-def plausible_date(**kw):
-    return fields.Date(validate=validate.Range(min=EARLIEST, max=LATEST, error="Must be between {min} and {max}."), **kw)
-
-
-def _plausible_moment(value) -> None:
-    try:
-        day = value.astimezone(timezone.utc).date()
-    except OverflowError:
-        day = None
-    if day is None or not EARLIEST <= day <= LATEST:
-        raise ValidationError(f"Must be between {EARLIEST} and {LATEST}.")
+NOTE_MAX = 2000
 
 
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-class InputSchema(StrictSchema):
-    """Refuses NUL characters by field name: PostgreSQL cannot store them in text (a 500 there,
-    silently stored on SQLite)."""
-
-    @pre_load
-    def _no_nul(self, data, **_):
-        if isinstance(data, dict):
-            bad = {str(k): ["Must not contain NUL characters."] for k, v in data.items() if _has_nul(v)}
-            if bad:
-                raise ValidationError(bad)
-        return data
-
-
-class PartialUpdate:
-    """An edit sends `version` and only the fields it changes. Every other field is optional and gets
-    no default, so a field left out stays as stored. (marshmallow has no `Meta.partial`: it must be
-    given to the constructor, and `partial=True` would make `version` optional too.)"""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("partial", tuple(name for name in self._declared_fields if name != "version"))
-        super().__init__(*args, **kwargs)
-
-
-class OutcomeFields(InputSchema):
-    domain = text(120, metadata={"description": "Person-defined area, e.g. 'Confidence using buses'"})
-    persons_words = text(2000, metadata={"description": "In the person's own words: what would feel different if this worked?"})
-    indicator = text(2000, metadata={"description": "What we will see, hear or measure that shows progress"})
-    target = Trimmed(load_default="", validate=validate.Length(max=200))
-    review_every = fields.String(load_default="monthly", validate=one_of(REVIEW_EVERY))
-    starts_on = plausible_date(required=True)
-    review_by = plausible_date(required=True)
-    status = fields.String(load_default="active", validate=one_of(OUTCOME_STATUSES))
+class OutcomeFields(BaseInput):
+    domain = Text(120, min_length=1, required=True, metadata={"description": "Person-defined area, e.g. 'Confidence using buses'"})
+    persons_words = Text(NOTE_MAX, min_length=1, multiline=True, required=True,
+                         metadata={"description": "In the person's own words: what would feel different if this worked?"})
+    indicator = Text(NOTE_MAX, min_length=1, multiline=True, required=True,
+                     metadata={"description": "What we will see, hear or measure that shows progress"})
+    target = Text(200, load_default="")
+    review_every = Choice(REVIEW_EVERY, load_default="monthly")
+    starts_on = PlausibleDate(required=True)
+    review_by = PlausibleDate(required=True)
+    status = Choice(OUTCOME_STATUSES, load_default="active")
     priority = fields.Boolean(load_default=False)
+    # Not required: an app installed before the areas existed leaves it out (no key, so a retried
+    # create hashes as before), and the outcome is stored without areas until it is edited.
+    wellbeing_areas = WellbeingAreas()
+    # Who owns the outcome: as for actions (a staff member, the person, or a named other). Not
+    # required and no default, so an app installed before the field existed sends the same create.
+    # Who may own one is checked on the merged record in server/domain/outcomes._check_owner.
+    owner_kind = Choice(OWNER_KINDS, allow_none=True)
+    owner_user_id = Uuid(allow_none=True)
+    owner_name = Text(200, allow_none=True)
 
     @validates_schema
     def _dates(self, data, **_):
@@ -81,16 +60,16 @@ class OutcomeCreateSchema(OutcomeFields):
 
 class OutcomeUpdateSchema(PartialUpdate, OutcomeFields):
     id = Uuid(load_only=True)
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    version = version_field()
 
 
-class ActionFields(InputSchema):
-    description = text(1000)
-    owner_kind = fields.String(required=True, validate=one_of(OWNER_KINDS))
+class ActionFields(BaseInput):
+    description = Text(1000, min_length=1, multiline=True, required=True)
+    owner_kind = Choice(OWNER_KINDS, required=True)
     owner_user_id = Uuid(load_default=None, allow_none=True)
-    owner_name = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    due_on = plausible_date(load_default=None, allow_none=True)
-    status = fields.String(load_default="open", validate=one_of(ACTION_STATUSES))
+    owner_name = Text(200, load_default=None, allow_none=True)
+    due_on = PlausibleDate(load_default=None, allow_none=True)
+    status = Choice(ACTION_STATUSES, load_default="open")
     # Who may own an action is checked on the merged record in server/domain/outcomes._check_owner.
 
 
@@ -101,31 +80,46 @@ class ActionCreateSchema(ActionFields):
 
 class ActionUpdateSchema(PartialUpdate, ActionFields):
     id = Uuid(load_only=True)
-    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    version = version_field()
 
 
-class ReviewCreateSchema(InputSchema):
+class ReviewCreateSchema(BaseInput):
     id = Uuid(load_default=None)
     outcome_id = Uuid(required=True)
-    score = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5, error="Must be 1 to 5."))
-    rated_by = fields.String(required=True, validate=one_of(RATED_BY))
-    happened_at = aware_datetime(required=True, validate=_plausible_moment)
+    score = Int(1, 5, error="Must be 1 to 5.", required=True)
+    rated_by = Choice(RATED_BY, required=True)
+    happened_at = PlausibleDateTime(required=True, metadata={"description": "When the review took place; at most a day ahead."})
     evidence = fields.List(
-        Trimmed(validate=validate.Length(min=1, max=2000)),
+        Text(NOTE_MAX, min_length=1, multiline=True),
         required=True,
-        validate=validate.Length(min=1, max=20, error="Add at least one evidence note."),
+        validate=validate.Length(min=1, max=20, error="Add at least one evidence note (at most {max})."),
     )
-    what_changed = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=2000))
-    support_adjustment = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    what_changed = Text(NOTE_MAX, multiline=True, load_default=None, allow_none=True)
+    support_adjustment = Text(NOTE_MAX, multiline=True, load_default=None, allow_none=True)
     achieved = fields.Boolean(load_default=False)
 
 
-class EvidenceCreateSchema(InputSchema):
+class ReviewExplainSchema(BaseInput):
+    """What changed and the support adjustment, added to a review that turned out to be a drop."""
+
+    id = Uuid(load_default=None, metadata={"description": "The review's id (sync: required; REST: taken from the URL)"})
+    what_changed = Text(NOTE_MAX, min_length=1, multiline=True, required=True, metadata={"description": "What changed"})
+    support_adjustment = Text(NOTE_MAX, min_length=1, multiline=True, required=True, metadata={"description": "What support will change"})
+
+
+class ReviewListQuery(BaseInput):
+    author = Choice(("me",), load_default="me", metadata={"description": "Whose reviews: `me` (the signed-in user)"})
+    needs_explanation = fields.Boolean(load_default=None, allow_none=True, metadata={"description": "true: only drops that still need what changed and the support adjustment"})
+    cursor = Text(200, load_default=None, metadata={"description": "`next_cursor` of the previous page"})
+    limit = Int(1, 200, strict=False, load_default=50, error="Must be 1 to 200.")
+
+
+class EvidenceCreateSchema(BaseInput):
     id = Uuid(load_default=None)
     review_id = Uuid(load_default=None, allow_none=True)
     person_id = Uuid(load_default=None, allow_none=True)
-    text = text(2000)
-    happened_at = aware_datetime(load_default=None, validate=_plausible_moment)
+    text = Text(NOTE_MAX, min_length=1, multiline=True, required=True)
+    happened_at = PlausibleDateTime(load_default=None, metadata={"description": "Default now; at most a day ahead."})
 
     @validates_schema
     def _target(self, data, **_):
@@ -134,6 +128,9 @@ class EvidenceCreateSchema(InputSchema):
 
 
 # ---- output ----
+# These format what they are given and never query. What an outcome or action shows beyond its own
+# columns (its owner's name, next review due, last score) is loaded in bulk before the dump, by
+# domain/outcome_facts.show, and handed over as the record's `shown`.
 
 class EvidenceOut(StrictSchema):
     id = fields.String()
@@ -157,9 +154,7 @@ class ActionOut(StrictSchema):
     version = fields.Integer()
 
     def _owner_label(self, action):
-        from ..domain.outcomes import owner_label
-
-        return owner_label(action)
+        return shown(action).owner_label
 
 
 class ReviewOut(StrictSchema):
@@ -175,6 +170,19 @@ class ReviewOut(StrictSchema):
     evidence = fields.List(fields.Nested(EvidenceOut))
 
 
+class AuthorReviewOut(StrictSchema):
+    review = fields.Nested(ReviewOut)
+    previous_score = fields.Integer(allow_none=True)
+    needs_explanation = fields.Boolean()
+    outcome_domain = fields.String()
+    person_name = fields.String()
+
+
+class AuthorReviewListOut(StrictSchema):
+    items = fields.List(fields.Nested(AuthorReviewOut))
+    next_cursor = fields.String(allow_none=True)
+
+
 class OutcomeOut(StrictSchema):
     id = fields.String()
     person_id = fields.String()
@@ -187,19 +195,22 @@ class OutcomeOut(StrictSchema):
     review_by = fields.Date()
     status = fields.String()
     priority = fields.Boolean()
+    wellbeing_areas = fields.List(fields.String())
+    owner_kind = fields.String(allow_none=True)
+    owner_user_id = fields.String(allow_none=True)
+    owner_name = fields.String(allow_none=True)
+    owner_label = fields.Method("_owner_label")
     version = fields.Integer()
     actions = fields.List(fields.Nested(ActionOut))
     next_review_due = fields.Method("_next_due")
     last_score = fields.Method("_last_score")
 
-    def _next_due(self, outcome):
-        from ..domain.outcomes import next_review_due
+    def _owner_label(self, outcome):
+        return shown(outcome).owner_label
 
-        due = next_review_due(outcome)
+    def _next_due(self, outcome):
+        due = shown(outcome).next_review_due
         return due.isoformat() if due else None
 
     def _last_score(self, outcome):
-        from ..domain.outcomes import last_review
-
-        review = last_review(outcome.id)
-        return review.score if review else None
+        return shown(outcome).last_score

@@ -1,11 +1,10 @@
 """Push subscriptions, the notification inbox and the overdue-reviews list."""
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from ..domain import push
-from .common import StrictSchema, Trimmed, ValidationError
-from .outcome import InputSchema
+from .common import BaseInput, Int, StrictSchema, Text, ValidationError
 
 
 def _problem(check):
@@ -21,23 +20,27 @@ def _problem(check):
 
 # ---- in ----
 
-class PushSubscriptionKeysIn(StrictSchema):
-    p256dh = fields.String(
+class PushSubscriptionKeysIn(BaseInput):
+    p256dh = Text(
+        200,
         required=True,
-        validate=[validate.Length(max=200, error="Must be at most {max} characters."), _problem(push.p256dh_problem)],
+        validate=_problem(push.p256dh_problem),
         metadata={"description": "The browser's P-256 public key: base64url of the 65-byte uncompressed point"},
     )
-    auth = fields.String(
+    auth = Text(
+        100,
         required=True,
-        validate=[validate.Length(max=100, error="Must be at most {max} characters."), _problem(push.auth_problem)],
+        validate=_problem(push.auth_problem),
         metadata={"description": "The 16-byte authentication secret, base64url"},
     )
 
 
-class PushSubscriptionIn(InputSchema):
+class PushSubscriptionIn(BaseInput):
     """What `PushSubscription.toJSON()` gives in the browser."""
 
-    endpoint = Trimmed(
+    endpoint = Text(
+        push.MAX_ENDPOINT_LENGTH,
+        min_length=1,
         required=True,
         validate=_problem(push.endpoint_problem),
         metadata={"description": "The push service URL: https, on a host in PUSH_ALLOWED_HOSTS"},
@@ -46,12 +49,19 @@ class PushSubscriptionIn(InputSchema):
     expirationTime = fields.Float(load_default=None, allow_none=True, metadata={"description": "Ignored"})  # noqa: N815 - the browser's name
 
 
-class PushEndpointIn(InputSchema):
-    endpoint = Trimmed(required=True, validate=validate.Length(min=1, max=push.MAX_ENDPOINT_LENGTH))
+class PushEndpointIn(BaseInput):
+    endpoint = Text(push.MAX_ENDPOINT_LENGTH, min_length=1, required=True)
 
 
-class InboxQuery(StrictSchema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200, error="Must be between {min} and {max}."))
+class OverdueQuery(BaseInput):
+    limit = Int(1, 500, error="Must be between {min} and {max}.", strict=False, load_default=None,
+                metadata={"description": "Page size. Without it the whole list comes in one reply (as before paging)."})
+    cursor = Text(300, load_default=None, metadata={"description": "`next_cursor` of the previous page"})
+
+
+class InboxQuery(BaseInput):
+    limit = Int(1, 200, error="Must be between {min} and {max}.", strict=False, load_default=50)
+    cursor = Text(300, load_default=None, metadata={"description": "`next_cursor` of the previous page"})
 
 
 # ---- out ----
@@ -98,6 +108,7 @@ class NotificationOut(StrictSchema):
 class InboxOut(StrictSchema):
     notifications = fields.List(fields.Nested(NotificationOut))
     unread = fields.Integer()
+    next_cursor = fields.String(allow_none=True, metadata={"description": "Pass as `cursor` for older notifications; null on the last page"})
 
 
 class InboxReadAllOut(StrictSchema):
@@ -128,3 +139,4 @@ class OverdueReviewOut(StrictSchema):
 class OverdueListOut(StrictSchema):
     today = fields.Date()
     overdue = fields.List(fields.Nested(OverdueReviewOut))
+    next_cursor = fields.String(allow_none=True, metadata={"description": "With `limit`: pass as `cursor` for the next page; null on the last"})

@@ -27,36 +27,42 @@ Pull  GET /api/v1/sync/pull?cursor=C&limit=N
 """
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, fields, validate, validates_schema
+from marshmallow import EXCLUDE, fields, validates_schema
 
-from .common import StrictSchema, Uuid, ValidationError, aware_datetime
+from .common import BaseInput, Int, PlausibleDateTime, StrictSchema, Text, Uuid, ValidationError
 
 STATUSES = ("applied", "duplicate", "conflict", "rejected")
 # JavaScript's Number.MAX_SAFE_INTEGER: the phone counts mutations with plain numbers.
 MAX_MUTATION_ID = 2**53 - 1
+# The change counter is a BIGINT.
+MAX_CURSOR = 2**63 - 1
 
 
-class SyncMutationIn(StrictSchema):
-    id = fields.Integer(
+class SyncMutationIn(BaseInput):
+    id = Int(
+        1,
+        MAX_MUTATION_ID,
+        error="Must be a positive whole number.",
         required=True,
-        strict=True,
-        validate=validate.Range(min=1, max=MAX_MUTATION_ID, error="Must be a positive whole number."),
         metadata={"description": "Strictly increasing per device, starting at 1"},
     )
-    name = fields.String(
+    name = Text(
+        60,
+        min_length=1,
         required=True,
-        validate=validate.Length(min=1, max=60),
         metadata={"description": "review.create, outcome.update, ... (see SYNC.md); an unknown name is rejected"},
     )
+    # The args are checked by the mutation's own schema (the REST endpoint's), field by field, and a
+    # bad one makes that mutation `rejected`, naming the field, without stopping the batch.
     args = fields.Dict(
         keys=fields.String(),
         required=True,
         metadata={"description": "The record's fields, loaded with the same schema as the REST endpoint; always carries `id`"},
     )
-    at = aware_datetime(load_default=None, allow_none=True, metadata={"description": "When the user did it (phone clock)"})
+    at = PlausibleDateTime(load_default=None, allow_none=True, metadata={"description": "When the user did it (phone clock)."})
 
 
-class SyncPushIn(StrictSchema):
+class SyncPushIn(BaseInput):
     device_id = Uuid(required=True, metadata={"description": "Made by the app on first run; bound to the first user who pushes with it"})
     mutations = fields.List(
         fields.Nested(SyncMutationIn),
@@ -107,14 +113,17 @@ class SyncPushOut(StrictSchema):
     results = fields.List(fields.Nested(SyncResultOut))
 
 
-class SyncPullQuery(StrictSchema):
+class SyncPullQuery(BaseInput):
     class Meta:
+        ordered = True
         unknown = EXCLUDE  # cache-busting parameters are harmless
 
-    cursor = fields.Integer(load_default=0, validate=validate.Range(min=0), metadata={"description": "From the last pull; 0 for everything"})
-    limit = fields.Integer(
+    cursor = Int(0, MAX_CURSOR, strict=False, load_default=0, metadata={"description": "From the last pull; 0 for everything"})
+    limit = Int(
+        1,
+        MAX_CURSOR,
+        strict=False,
         load_default=None,
-        validate=validate.Range(min=1),
         metadata={"description": "Page size; capped at SYNC_PULL_PAGE (the default)"},
     )
 

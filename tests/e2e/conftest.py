@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from server import demo as demo_data
@@ -18,8 +19,10 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--disable-quic", "--no-first-run"]
 AXE = Path(__file__).with_name("axe.min.js").read_text()
-# Generous, for a loaded 2-core CI machine; a passing step never waits for it.
+# Generous, for a loaded 2-core CI machine; a passing step never waits for it. Waiting
+# assertions (expect) get the same budget as locator waits.
 TIMEOUT_MS = 45_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 class LiveServer:
@@ -106,3 +109,37 @@ def axe_violations(page, impacts=("serious", "critical")):
         for v in result["violations"]
         if v["impact"] in impacts
     ]
+
+
+
+_IDB = """const db = await new Promise((ok, fail) => { const r = indexedDB.open('tandem'); r.onsuccess = () => ok(r.result); r.onerror = fail; });
+    const ask = (store, op, ...args) => new Promise((ok, fail) => {
+        const q = db.transaction(store).objectStore(store)[op](...args); q.onsuccess = () => ok(q.result); q.onerror = fail; });"""
+
+
+def phone_storage(page):
+    """How many rows each IndexedDB store on the phone holds: {"people": 3, "outbox": 0, ...}."""
+    return page.evaluate("async () => { " + _IDB + """
+        const out = {};
+        for (const name of db.objectStoreNames) out[name] = await ask(name, 'count');
+        db.close();
+        return out;
+    }""")
+
+
+def phone_meta(page, key):
+    """One value from the phone's `meta` store (None when absent)."""
+    return page.evaluate("async (key) => { " + _IDB + """
+        const value = await ask('meta', 'get', key);
+        db.close();
+        return value ?? null;
+    }""", key)
+
+
+def phone_records(page, store):
+    """Every record in one IndexedDB store on the phone."""
+    return page.evaluate("async (store) => { " + _IDB + """
+        const rows = await ask(store, 'getAll');
+        db.close();
+        return rows;
+    }""", store)

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Change, FeedbackConversation, Outcome, Person, Service
+from server.models import Change, FeedbackConversation, Outcome, Person, Review, Service
 from tests.e2e.conftest import axe_violations, sign_in
 
 
@@ -17,19 +17,45 @@ def ids(app):
         change = db.session.execute(select(Change).where(Change.description.like("Quieter breakfast%"))).scalar_one()
         feedback = db.session.execute(select(FeedbackConversation)).scalars().first()
         service = db.session.execute(select(Service).where(Service.kind == "domiciliary")).scalar_one()
-        return dict(sam=sam.id, ben=ben.id, outcome=outcome.id, change=change.id, feedback=feedback.id, service=service.id)
+        review = db.session.execute(select(Review).where(Review.outcome_id == outcome.id)).scalars().first()
+        return dict(sam=sam.id, ben=ben.id, outcome=outcome.id, change=change.id, feedback=feedback.id, service=service.id,
+                    review=review.id, **governance_ids())
+
+
+def governance_ids():
+    """Ids for the governance screens (escalations in each state, an audit, the worker, a month)."""
+    from datetime import date
+
+    from server.models import CarePlanAudit, Escalation, User
+
+    def escalation(status):
+        return db.session.execute(select(Escalation.id).where(Escalation.status == status).limit(1)).scalar_one()
+
+    living = db.session.execute(select(Service).where(Service.kind == "supported_living")).scalar_one()
+    aisha = db.session.execute(select(Person).where(Person.name == "Aisha Khan")).scalar_one()
+    worker = db.session.execute(select(User).where(User.email == "worker@demo.example")).scalar_one()
+    audit = db.session.execute(select(CarePlanAudit.id).order_by(CarePlanAudit.audited_on.desc()).limit(1)).scalar_one()
+    return dict(living=living.id, aisha=aisha.id, worker=worker.id, audit=audit, month=f"{date.today():%Y-%m}",
+                esc_open=escalation("open"), esc_ack=escalation("acknowledged"), esc_answered=escalation("answered"))
 
 
 SCREENS = {
     "worker@demo.example": ["/", "/people/{sam}", "/people/{sam}/outcomes/new", "/outcomes/{outcome}/edit",
                             "/outcomes/{outcome}/review", "/outcomes/{outcome}/handover", "/outcomes/{outcome}/actions/new",
-                            "/people/{sam}/feedback/new", "/people/{sam}/events/new", "/sync", "/inbox", "/settings"],
+                            "/people/{sam}/feedback/new", "/people/{sam}/events/new", "/reviews/{review}/explain", "/sync", "/inbox",
+                            "/settings", "/account", "/supervisions/mine"],
     "residential@demo.example": ["/people/{ben}", "/people/{ben}/checks/new"],
-    "manager@demo.example": ["/", "/feedback", "/feedback/{feedback}", "/changes", "/changes/new", "/changes/{change}",
-                             "/services", "/services/{service}", "/services/{service}/themes", "/overdue", "/inbox"],
-    "senior@demo.example": ["/", "/changes", "/overdue", "/services"],
+    "manager@demo.example": ["/", "/people/{sam}", "/people/{sam}/audit", "/feedback", "/feedback/{feedback}", "/changes", "/changes/new",
+                             "/changes/{change}", "/services", "/services/{service}", "/services/{service}/themes", "/overdue", "/inbox",
+                             "/manage/people", "/manage/people/new", "/manage/people/{sam}", "/manage/import",
+                             "/governance", "/governance/dashboard?service={living}&month={month}", "/escalations",
+                             "/escalations?status=answered", "/escalations/{esc_ack}", "/escalations/{esc_answered}", "/people/{aisha}",
+                             "/supervisions", "/supervisions/new?user={worker}&month={month}", "/audits", "/audits/new/{sam}",
+                             "/audits/{audit}", "/learning", "/learning/new?service={living}&source_kind=dashboard&source_id={month}"],
+    "senior@demo.example": ["/", "/people/{sam}/audit", "/changes", "/overdue", "/services", "/governance", "/escalations", "/escalations/{esc_open}",
+                            "/governance/dashboard?service={service}&month={month}", "/learning"],
     "commissioner@demo.example": ["/services", "/services/{service}"],
-    "admin@demo.example": ["/"],
+    "admin@demo.example": ["/", "/staff", "/account", "/manage/people", "/manage/people/{ben}", "/manage/import"],
     "person@demo.example": ["/me"],
 }
 
@@ -42,7 +68,7 @@ def test_every_screen_has_no_serious_violations(live, page, email):
     page.get_by_role("heading", name="Sign in").wait_for()
     assert axe_violations(page) == [], "sign-in page"
     sign_in(page, live, email)
-    page.locator("#sync-state").wait_for()
+    page.get_by_role("navigation", name="Main").wait_for()  # signed in (read-only roles have no sync state)
     found = {}
     for path in SCREENS[email]:
         url = live.url + path.format(**known)

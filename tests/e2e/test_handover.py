@@ -1,5 +1,6 @@
 """The person's own voice: a hand-over rating on the worker's phone, with the keyboard alone and
 with no signal, recorded as rated by the person."""
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.extensions import db
@@ -40,9 +41,9 @@ def test_handover_rating_with_the_keyboard_alone(live, page):
 
     tab_to(page, "Hand the phone to Sam")
     page.keyboard.press("Enter")
-    page.get_by_role("heading", name="How is it going?").wait_for()
+    expect(page.get_by_role("heading", name="How is it going?")).to_be_visible()
     # Staff-only notes are not on this screen.
-    assert "Ready before the bus" not in page.locator("main").inner_text()
+    expect(page.locator("main")).not_to_contain_text("Ready before the bus")
     tab_to(page, "Nearly there")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="You chose: Nearly there. Is that right?").wait_for()
@@ -52,14 +53,14 @@ def test_handover_rating_with_the_keyboard_alone(live, page):
     tab_to(page, "chose on their own")
     page.keyboard.press("Enter")
 
-    page.get_by_role("heading", name="Review:").wait_for()
-    assert page.get_by_label("Evidence note 1").input_value() == "Ready before the bus on three mornings"
-    assert page.locator('input[name="score"][value="4"]').is_checked()
-    assert page.locator('input[name="rated_by"][value="person"]').is_checked()
+    expect(page.get_by_role("heading", name="Review:")).to_be_visible()
+    expect(page.get_by_label("Evidence note 1")).to_have_value("Ready before the bus on three mornings")
+    expect(page.locator('input[name="score"][value="4"]')).to_be_checked()
+    expect(page.locator('input[name="rated_by"][value="person"]')).to_be_checked()
     tab_to(page, "Save review")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Sam Taylor").wait_for()
-    page.locator("#sync-state", has_text="All changes saved").wait_for()
+    page.locator("#sync-state", has_text="All sent").wait_for()
 
     with live.app.app_context():
         review = db.session.execute(select(Review).where(Review.outcome_id == outcome_id).order_by(Review.happened_at.desc())).scalars().first()
@@ -77,13 +78,14 @@ def test_handover_rating_made_offline_reaches_the_server(live, playwright_instan
     page.get_by_role("button", name="Done it").click()
     page.get_by_role("button", name="Yes, that's right").click()
     page.get_by_role("button", name="We chose together").click()
+    page.get_by_label("Not yet").check()  # a 5 asks whether the goal is achieved
     page.get_by_label("Evidence note 1").fill("Up and ready every day this month")
     page.get_by_role("button", name="Save review").click()
-    page.locator("#sync-state", has_text="1 change waiting to sync").wait_for()
+    page.locator("#sync-state", has_text="1 change waiting to send").wait_for()
     with live.app.app_context():
         assert db.session.execute(select(Review).where(Review.outcome_id == outcome_id, Review.score == 5)).first() is None
     context.set_offline(False)
-    page.locator("#sync-state", has_text="All changes saved").wait_for(timeout=30000)
+    page.locator("#sync-state", has_text="All sent").wait_for(timeout=30000)
     with live.app.app_context():
         rows = db.session.execute(select(Review).where(Review.outcome_id == outcome_id, Review.score == 5)).scalars().all()
         assert len(rows) == 1 and rows[0].rated_by == "together"
@@ -92,11 +94,11 @@ def test_handover_rating_made_offline_reaches_the_server(live, playwright_instan
 
 def test_person_sees_only_their_own_goals(live, page):
     sign_in(page, live, "person@demo.example")
-    page.get_by_role("heading", name="My goals").wait_for()
-    page.locator(".goal").first.wait_for()
-    text = page.locator("main").inner_text()
-    assert "Confidence using buses" in text and "Now:" in text
-    assert "Going to the art group" not in text  # Priya's goal
+    expect(page.get_by_role("heading", name="My goals")).to_be_visible()
+    main = page.locator("main")
+    expect(main).to_contain_text("Confidence using buses")
+    expect(main).to_contain_text("Now:")
+    expect(main).not_to_contain_text("Going to the art group")  # Priya's goal
     with live.app.app_context():
         priya = db.session.execute(select(Person).where(Person.name == "Priya Shah")).scalar_one()
     r = page.request.get(f"{live.url}/api/v1/people/{priya.id}")

@@ -1,5 +1,6 @@
 """Weekly checks (with the mood pictures) and feedback conversations captured with no signal reach
 the server once; a second check for the same week is refused on the phone."""
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from server.extensions import db
@@ -30,7 +31,7 @@ def test_weekly_check_and_feedback_offline(live, playwright_instance, tmp_path):
     page.locator("#f-engagement .score-option").nth(3).click()  # 4: Good
     page.locator("#f-mood .score-option").nth(2).click()  # 3: OK
     page.get_by_role("button", name="Save weekly check").click()
-    assert "already a check" in page.locator("#error-summary").inner_text()
+    expect(page.locator("#error-summary")).to_contain_text("already a check")
     page.get_by_role("link", name="← Ben Carter").click()
 
     page.get_by_role("link", name="Feedback conversation").click()
@@ -38,10 +39,10 @@ def test_weekly_check_and_feedback_offline(live, playwright_instance, tmp_path):
     page.get_by_label("What feels difficult?").fill("Sometimes I feel rushed at bath time")
     page.get_by_role("button", name="Save conversation").click()
     page.get_by_role("heading", name="Ben Carter").wait_for()
-    page.locator("#sync-state", has_text="2 changes waiting to sync").wait_for()
+    page.locator("#sync-state", has_text="2 changes waiting to send").wait_for()
 
     context.set_offline(False)
-    page.locator("#sync-state", has_text="All changes saved").wait_for(timeout=30000)
+    page.locator("#sync-state", has_text="All sent").wait_for(timeout=30000)
     with live.app.app_context():
         checks = db.session.execute(select(WeeklyCheck).where(WeeklyCheck.person_id == ben.id)).scalars().all()
         assert len(checks) == checks_before + 1

@@ -4,9 +4,11 @@ replaces only `PushManager.subscribe` with one that returns a subscription made 
 asks for permission on a tap, posts the subscription, and the server stores it. Delivery and
 decryption are proven against a local receiver in tests/test_reminders.py."""
 import base64
+import re
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.extensions import db
@@ -19,23 +21,36 @@ def b64(data: bytes) -> str:
 
 
 def fake_subscribe_script(endpoint: str) -> str:
+    """PushManager.subscribe returns the browser's current subscription, or makes one (`endpoint`,
+    then `endpoint-2`, ...); kept in localStorage so it outlives page loads as a real one does."""
     key = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     auth = b64(b"0123456789abcdef")
     return f"""
       (() => {{
-        const sub = {{
-          endpoint: "{endpoint}",
+        const base = "{endpoint}";
+        const make = (endpoint) => ({{
+          endpoint,
           options: {{}},
           toJSON() {{ return {{ endpoint: this.endpoint, expirationTime: null, keys: {{ p256dh: "{b64(key)}", auth: "{auth}" }} }}; }},
-          unsubscribe: async () => {{ window.__subscribed = null; return true; }},
-        }};
+          unsubscribe: async () => {{ localStorage.removeItem("__fake_push"); return true; }},
+        }});
         if (window.PushManager) {{
           PushManager.prototype.subscribe = async function (options) {{
             if (!options || !options.applicationServerKey) throw new Error("no application server key");
-            window.__subscribed = sub; return sub;
+            let current = localStorage.getItem("__fake_push");
+            if (!current) {{
+              const n = Number(localStorage.getItem("__fake_push_n") || 0) + 1;
+              localStorage.setItem("__fake_push_n", String(n));
+              current = n === 1 ? base : `${{base}}-${{n}}`;
+              localStorage.setItem("__fake_push", current);
+            }}
+            return make(current);
           }};
-          PushManager.prototype.getSubscription = async function () {{ return window.__subscribed || null; }};
+          PushManager.prototype.getSubscription = async function () {{
+            const current = localStorage.getItem("__fake_push");
+            return current ? make(current) : null;
+          }};
         }}
       }})();
     """
@@ -49,7 +64,7 @@ def test_worker_turns_on_reminders_and_sees_them_in_the_inbox(live, context):
     sign_in(page, live, "worker@demo.example")
     page.get_by_role("heading", name="My caseload").wait_for()
     page.goto(live.url + "/settings")
-    page.get_by_role("heading", name="Reminder settings").wait_for()
+    expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
     assert axe_violations(page) == []
     page.get_by_role("button", name="Turn on reminders").click()
     page.get_by_role("status").filter(has_text="Reminders are on for this device.").wait_for()
@@ -65,12 +80,32 @@ def test_worker_turns_on_reminders_and_sees_them_in_the_inbox(live, context):
         assert mine, "the demo worker has reviews due and overdue"
 
     page.goto(live.url + "/inbox")
-    page.get_by_role("heading", name="Inbox").wait_for()
-    page.locator(".card").first.wait_for()
-    assert page.locator(".card").count() == len(mine)
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    expect(page.locator(".reminders .card")).to_have_count(len(mine))
     badge = page.get_by_role("navigation", name="Main").locator(".badge")
-    assert badge.inner_text().startswith(str(len(mine)))
+    expect(badge).to_have_text(re.compile(rf"^{len(mine)}\b"))
     assert axe_violations(page) == []
     page.get_by_role("button", name="Mark all as read").click()
     page.get_by_role("heading", name="Inbox").wait_for()
     page.locator(".main-nav .badge").wait_for(state="detached")
+
+    # Signing out takes this browser's subscription away from the worker.
+    page.get_by_role("navigation", name="Main").get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name="Sign in").wait_for()
+    with live.app.app_context():
+        assert db.session.execute(select(PushSubscription).where(PushSubscription.user_id == worker.id)).first() is None
+        # A browser still holding someone else's subscription (they never signed out here): the
+        # server refuses to move it (409), and the app makes a new one for whoever is signed in now.
+        stale = endpoint + "-stale"
+        db.session.add(PushSubscription(user_id=worker.id, endpoint=stale, p256dh=subs[0].p256dh, auth=subs[0].auth))
+        db.session.commit()
+    page.evaluate(f"() => localStorage.setItem('__fake_push', '{stale}')")
+    sign_in(page, live, "manager@demo.example")
+    page.get_by_role("heading", name="People").wait_for()
+    page.goto(live.url + "/settings")
+    page.get_by_text("Reminders are off for this device.").wait_for()
+    page.get_by_role("button", name="Turn on reminders").click()
+    page.get_by_role("status").filter(has_text="Reminders are on for this device.").wait_for()
+    with live.app.app_context():
+        owners = dict(db.session.execute(select(PushSubscription.endpoint, User.email).join(User, User.id == PushSubscription.user_id)).all())
+        assert owners == {stale: "worker@demo.example", endpoint + "-2": "manager@demo.example"}

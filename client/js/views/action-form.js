@@ -1,8 +1,9 @@
 import { html, render } from "../../vendor/lit-html.js";
-import { app } from "../main.js";
+import { app } from "../app-state.js";
 import * as store from "../store.js";
 import { savedOnPhone } from "../capture.js";
 import { errorSummary, focusErrors, selectField, textField } from "../forms.js";
+import { ownerLabel } from "../rules.js";
 
 export async function actionFormView(main, { outcomeId }) {
   const outcome = await store.getRecord("outcomes", outcomeId);
@@ -26,7 +27,7 @@ export async function actionFormView(main, { outcomeId }) {
       owner_name: state.owner_kind === "other" ? state.owner_name.trim() : null,
       due_on: state.due_on || null, status: "open",
     };
-    const label = state.owner_kind === "staff" ? app.user.name : state.owner_kind === "person" ? "The person" : args.owner_name;
+    const label = ownerLabel(args, app.user.name);
     await store.enqueue("action.create", args, [["actions", { ...args, person_id: outcome.person_id, owner_label: label, version: 1 }]]);
     savedOnPhone("Action saved on this phone.", `/people/${outcome.person_id}`);
   };

@@ -1,6 +1,8 @@
 import { html, render, nothing } from "../../vendor/lit-html.js";
-import { get } from "../api.js";
-import { app, navigate } from "../main.js";
+import { get, pagedUrl } from "../api.js";
+import { nextPage } from "../show-more.js";
+import { app } from "../app-state.js";
+import { navigate } from "../router.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 import { errorSummary, focusErrors, selectField, textField } from "../forms.js";
@@ -8,25 +10,50 @@ import { announce, formatDate, today } from "../util.js";
 
 const MANAGERS = new Set(["registered_manager"]);
 
+const PAGE = 50;
+
 export async function changesView(main) {
   let changes = [];
+  let next = null;
   let error = null;
+  let loading = false;
   try {
-    changes = await get("/api/v1/changes");
+    const page = await get(pagedUrl("/api/v1/changes", PAGE));
+    changes = page.items;
+    next = page.next_cursor;
   } catch (err) {
     error = err.offline ? "The change log needs a signal. Changes you log on this phone are kept and sent later." : err.message;
   }
   const services = Object.fromEntries((app.user.services || []).map((s) => [s.id, s.name]));
-  render(html`
+
+  // The next page under the ones shown; the first new change takes the focus, and the count is read out.
+  const more = async () => {
+    loading = true;
+    draw();
+    const before = changes.length;
+    const page = await nextPage("/api/v1/changes", PAGE, next, ["change", "changes"]);
+    if (page) {
+      changes = changes.concat(page.items);
+      next = page.next_cursor;
+    }
+    loading = false;
+    draw();
+    main.querySelectorAll(".change-list .card-link")[before]?.focus();
+  };
+
+  const draw = () => render(html`
     <h1>Co-produced changes</h1>
     ${MANAGERS.has(app.user.role) ? html`<p><a class="button primary" href="/changes/new">Log a change</a></p>` : nothing}
     ${error ? html`<p class="notice warning">${error}</p>` : nothing}
-    ${changes.length ? html`<ul class="cards">${changes.map((c) => html`<li class="card">
+    ${changes.length ? html`<ul class="cards change-list" aria-label="Changes">${changes.map((c) => html`<li class="card">
         <a class="card-link" href="/changes/${c.id}">
-          <span class="card-title">${c.description || "Co-produced change"}</span>
-          <span class="card-meta">Started ${formatDate(c.starts_on)}${services[c.service_id] ? ` · ${services[c.service_id]}` : ""}</span>
+          <span class="card-title">${c.description || `A change in ${c.service_name || "the service"}`}</span>
+          <span class="card-meta">Started ${formatDate(c.starts_on)}${services[c.service_id] || c.service_name ? ` · ${services[c.service_id] || c.service_name}` : ""}</span>
           <span class="card-meta">${c.whole_service ? "Whole service" : `${c.people_count} ${c.people_count === 1 ? "person" : "people"}`}${c.co_produced_with ? ` · with ${c.co_produced_with}` : ""}</span>
-        </a></li>`)}</ul>` : error ? nothing : html`<p>No changes logged yet.</p>`}`, main);
+        </a></li>`)}</ul>
+      ${next ? html`<p><button type="button" class="secondary" ?disabled=${loading} @click=${more}>${loading ? "Loading…" : "Show more changes"}</button></p>` : nothing}`
+      : error ? nothing : html`<p>No changes logged yet.</p>`}`, main);
+  draw();
 }
 
 export async function changeFormView(main) {

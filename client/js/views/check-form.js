@@ -1,10 +1,11 @@
-import { html, render } from "../../vendor/lit-html.js";
-import { app } from "../main.js";
+import { html, render, nothing } from "../../vendor/lit-html.js";
+import { app } from "../app-state.js";
 import * as store from "../store.js";
 import { savedOnPhone } from "../capture.js";
 import { SCALES } from "../pictures.js";
 import { errorSummary, focusErrors, pictureChoice, textField } from "../forms.js";
-import { addDays, formatDate, today } from "../util.js";
+import { addDays, announce, formatDate, today } from "../util.js";
+import { handOverScale } from "./scale-handover.js";
 
 const ENGAGEMENT = {
   question: "Engagement this week",
@@ -24,6 +25,20 @@ export async function checkFormView(main, { id }) {
   const existing = await store.byIndex("checks", "person_id", id);
   const state = { week_of: mondayOf(today()), incidents: "0", engagement: null, mood: null, note: "" };
   let errors = {};
+  const firstName = (person.preferred_name || person.name).split(" ")[0];
+  let handedOver = null; // what came back from the hand-over: { score, rated_by } or { skipped: true }
+
+  // The mood scale is the person's: they can choose their own face on this phone.
+  const handOver = async () => {
+    const result = await handOverScale(main, { scale: SCALES.mood, firstName });
+    if (result) {
+      handedOver = result;
+      if (result.score) { state.mood = result.score; app.dirtyForm = true; delete errors.mood; }
+    }
+    draw();
+    announce(result?.score ? `Mood from the hand-over: ${SCALES.mood.words[result.score]}.` : result?.skipped ? `${firstName} was not sure and skipped.` : "Back to the weekly check.");
+    requestAnimationFrame(() => main.querySelector(".handover-link")?.focus());
+  };
 
   const save = async (event) => {
     event.preventDefault();
@@ -50,7 +65,10 @@ export async function checkFormView(main, { id }) {
       ${textField(state, errors, "week_of", "Week starting (Monday)", { type: "date", required: true, hint: "Any day in the week is moved to its Monday." })}
       ${textField(state, errors, "incidents", "Incidents this week", { type: "number", required: true })}
       ${pictureChoice(state, errors, "engagement", "Engagement this week", ENGAGEMENT, (n) => { state.engagement = n; draw(); })}
-      ${pictureChoice(state, errors, "mood", `How did ${person.preferred_name || person.name.split(" ")[0]} feel this week?`, SCALES.mood, (n) => { state.mood = n; draw(); })}
+      <p><button type="button" class="secondary handover-link" @click=${handOver}>Hand the phone to ${firstName} to choose their mood</button></p>
+      ${handedOver?.score ? html`<p class="notice" role="status">${handedOver.rated_by === "person" ? `${firstName} chose this on their own` : "Chosen together"}: ${SCALES.mood.words[handedOver.score]}.</p>` : nothing}
+      ${handedOver?.skipped ? html`<p class="notice" role="status">${firstName} was not sure and skipped the faces. Talk it through and choose together.</p>` : nothing}
+      ${pictureChoice(state, errors, "mood", `How did ${firstName} feel this week?`, SCALES.mood, (n) => { state.mood = n; handedOver = null; draw(); })}
       ${textField(state, errors, "note", "What happened (context)", { multiline: true, hint: "For example “Increased engagement after evening walk added”" })}
       <button type="submit" class="primary">Save weekly check</button>
     </form>`, main);

@@ -1,21 +1,48 @@
 import { html, render, nothing } from "../../vendor/lit-html.js";
-import uPlot from "../../vendor/uPlot.esm.js";
-import { get, post } from "../api.js";
-import { app, navigate } from "../main.js";
-import { announce, formatDate } from "../util.js";
+import { plotInto } from "../chart.js";
+import { get, pagedUrl, post } from "../api.js";
+import { nextPage } from "../show-more.js";
+import { app } from "../app-state.js";
+import { navigate } from "../router.js";
+import { announce, formatDate, quarterLabel } from "../util.js";
+import { SCALES } from "../pictures.js";
 
 function offlineNote(err) {
   return html`<p class="notice warning">${err.offline ? "This screen needs a signal." : err.message}</p>`;
 }
 
-// The manager's queue of feedback conversations to read and tag.
+// The manager's queue of feedback conversations to read and tag, newest first, 50 at a time.
+const PAGE = 50;
+
 export async function feedbackQueueView(main, _params, query) {
   const status = query.get("status") || "unreviewed";
+  const url = `/api/v1/feedback?status=${status}`;
   let rows = [];
+  let next = null;
   let error = null;
-  try { rows = await get(`/api/v1/feedback?status=${status}`); } catch (err) { error = err; }
+  let loading = false;
+  try {
+    const page = await get(pagedUrl(url, PAGE));
+    rows = page.items;
+    next = page.next_cursor;
+  } catch (err) { error = err; }
   const services = app.user.services || [];
-  render(html`
+
+  const more = async () => {
+    loading = true;
+    draw();
+    const before = rows.length;
+    const page = await nextPage(url, PAGE, next, ["conversation", "conversations"]);
+    if (page) {
+      rows = rows.concat(page.items);
+      next = page.next_cursor;
+    }
+    loading = false;
+    draw();
+    main.querySelectorAll(".feedback-list .card-link")[before]?.focus();
+  };
+
+  const draw = () => render(html`
     <h1>Feedback conversations</h1>
     <nav class="tabs" aria-label="Filter">
       <a href="/feedback?status=unreviewed" aria-current=${status === "unreviewed" ? "page" : "false"}>To review</a>
@@ -24,13 +51,16 @@ export async function feedbackQueueView(main, _params, query) {
     </nav>
     ${services.length ? html`<p>Theme trends: ${services.map((s, i) => html`${i ? ", " : ""}<a href="/services/${s.id}/themes">${s.name}</a>`)}</p>` : nothing}
     ${error ? offlineNote(error) : nothing}
-    ${rows.length ? html`<ul class="cards">${rows.map((f) => html`<li class="card">
+    ${rows.length ? html`<ul class="cards feedback-list" aria-label="Conversations">${rows.map((f) => html`<li class="card">
       <a class="card-link" href="/feedback/${f.id}">
         <span class="card-title">${f.person_name || "Conversation"}</span>
         <span class="card-meta">${formatDate(f.happened_at)} · ${f.status === "reviewed" ? "reviewed" : "to review"}</span>
         ${f.feels_difficult ? html`<span>Difficult: “${f.feels_difficult}”</span>` : nothing}
         ${f.themes?.length ? html`<span class="card-meta">Themes: ${f.themes.map((t) => t.name).join(", ")}</span>` : nothing}
-      </a></li>`)}</ul>` : error ? nothing : html`<p>Nothing here.</p>`}`, main);
+      </a></li>`)}</ul>
+      ${next ? html`<p><button type="button" class="secondary" ?disabled=${loading} @click=${more}>${loading ? "Loading…" : "Show more conversations"}</button></p>` : nothing}`
+      : error ? nothing : html`<p>Nothing here.</p>`}`, main);
+  draw();
 }
 
 export async function feedbackReviewView(main, { feedbackId }) {
@@ -69,6 +99,9 @@ export async function feedbackReviewView(main, { feedbackId }) {
       <dt>What works well?</dt><dd>${f.works_well || "–"}</dd>
       <dt>What feels difficult?</dt><dd>${f.feels_difficult || "–"}</dd>
       <dt>What would you change?</dt><dd>${f.would_change || "–"}</dd>
+      <dt>${SCALES.satisfaction.question}</dt>
+      <dd>${f.satisfaction ? html`<span class="inline-picture">${SCALES.satisfaction.picture(f.satisfaction)}</span> ${f.satisfaction} — ${SCALES.satisfaction.words[f.satisfaction]}
+        <span class="muted">(${f.satisfaction_rated_by === "person" ? "their own choice" : "chosen together"})</span>` : "Not asked or skipped"}</dd>
     </dl>
     ${canTag ? html`
       ${state.error ? html`<p class="notice error" role="alert">${state.error}</p>` : nothing}
@@ -98,12 +131,14 @@ export async function themeTrendView(main, { serviceId }) {
     <h1>Feedback themes: ${data.service.name}</h1>
     <div class="chart" id="theme-chart"></div>
     <ul class="plain chart-legend">${themes.map((t, i) => html`<li><span class="legend-swatch s${i % 6}" aria-hidden="true"></span> ${t.name}</li>`)}</ul>
-    <div class="table-scroll" tabindex="0" role="region" aria-label="Table (scrolls sideways on a small screen)"><table class="data">
-      <caption>Conversations tagged with each theme, per quarter</caption>
-      <thead><tr><th scope="col">Theme</th>${data.quarters.map((q) => html`<th scope="col">${q.quarter}</th>`)}</tr></thead>
+    <div class="table-scroll" tabindex="0" role="region" aria-label="Themes per quarter"><table class="data stacked">
+      <caption>Conversations tagged with each theme, per quarter (newest first; shares are of reviewed conversations)</caption>
+      <thead><tr><th scope="col">Quarter</th><th scope="col">Themes tagged</th></tr></thead>
       <tbody>
-        ${themes.map((t) => html`<tr><th scope="row">${t.name}</th>${t.counts.map((n, i) => html`<td>${n}${t.shares[i] != null ? html` <span class="muted">(${Math.round(t.shares[i] * 100)}%)</span>` : nothing}</td>`)}</tr>`)}
-        <tr><th scope="row">Conversations (reviewed)</th>${data.quarters.map((q) => html`<td>${q.conversations} (${q.reviewed})</td>`)}</tr>
+        ${data.quarters.map((q, i) => ({ q, i })).reverse().map(({ q, i }) => html`<tr>
+          <th scope="row">${quarterLabel(q.quarter)}<br><span class="muted">${q.conversations} conversation${q.conversations === 1 ? "" : "s"}, ${q.reviewed} reviewed</span></th>
+          <td>${themes.some((t) => t.counts[i]) ? html`<ul class="plain">${themes.filter((t) => t.counts[i]).map((t) => html`<li>${t.name}: ${t.counts[i]}${t.shares[i] != null ? html` <span class="muted">(${Math.round(t.shares[i] * 100)}%)</span>` : nothing}</li>`)}</ul>` : "None"}</td>
+        </tr>`)}
       </tbody>
     </table></div>`, main);
   const target = main.querySelector("#theme-chart");
@@ -111,12 +146,12 @@ export async function themeTrendView(main, { serviceId }) {
   const xs = data.quarters.map((q) => Date.parse(`${q.starts_on}T12:00:00Z`) / 1000);
   const dashes = [[], [8, 4], [2, 4], [12, 4, 2, 4], [4, 4], [1, 2]];
   const colours = ["#0b5d57", "#8a3b00", "#4b4b9b", "#1a1a1a", "#7a0f5a", "#3d6b00"];
-  new uPlot({
+  plotInto(target, {
     width: Math.max(280, Math.min(target.clientWidth || 320, 720)), height: 220, legend: { show: false },
     scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max + 1)] } },
     axes: [{ grid: { stroke: "#ddd" } }, { grid: { stroke: "#ddd" }, size: 34 }],
     series: [{}, ...themes.map((t, i) => ({ label: t.name, stroke: colours[i % 6], width: 3, dash: dashes[i % 6], points: { size: 8 } }))],
-  }, [xs, ...themes.map((t) => t.counts)], target);
+  }, [xs, ...themes.map((t) => t.counts)]);
   const canvas = target.querySelector("canvas");
   canvas?.setAttribute("role", "img");
   canvas?.setAttribute("aria-label", "Theme counts per quarter; the table gives the figures.");

@@ -1,7 +1,8 @@
 import { html, render } from "../../vendor/lit-html.js";
 import { ApiError, OfflineError } from "../api.js";
-import { signIn } from "../main.js";
+import { signIn } from "../session.js";
 import * as store from "../store.js";
+import { state as syncState } from "../sync.js";
 
 export async function signInView(main) {
   const state = { email: "", password: "", error: null, fields: {}, busy: false };
@@ -38,6 +39,7 @@ export async function signInView(main) {
   const draw = () => render(html`
     <section class="narrow">
       <h1>Sign in</h1>
+      ${syncState.deactivated ? html`<p class="notice warning" role="status">This account has been deactivated by your organisation's admin, and what it held on this phone has been deleted.</p>` : ""}
       ${previous && total ? html`<div class="notice warning" role="status">
         <p>${total} change${total === 1 ? "" : "s"} by ${previous.name} ${total === 1 ? "is" : "are"} waiting on this phone.
         Sign in as ${previous.email} to send ${total === 1 ? "it" : "them"}.</p>

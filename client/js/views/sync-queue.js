@@ -5,7 +5,7 @@ import { formatDate } from "../util.js";
 
 const NAMES = {
   "outcome.create": "New outcome", "outcome.update": "Outcome edit", "action.create": "New action", "action.update": "Action edit",
-  "review.create": "Review", "evidence.create": "Evidence note", "check.create": "Weekly check", "feedback.create": "Feedback conversation",
+  "review.create": "Review", "review.explain": "Review explanation", "evidence.create": "Evidence note", "check.create": "Weekly check", "feedback.create": "Feedback conversation",
   "event.create": "Event", "change.create": "Co-produced change",
 };
 
@@ -48,6 +48,7 @@ export async function syncView(main) {
 function fixLink(entry) {
   const a = entry.args || {};
   if (entry.name === "review.create" && a.outcome_id) return html`<a class="button secondary" href="/outcomes/${a.outcome_id}/review">Record it again</a>`;
+  if (entry.name === "review.explain" && a.id) return html`<a class="button secondary" href="/reviews/${a.id}/explain">Open the review</a>`;
   if (entry.name.startsWith("outcome.") && a.id) return html`<a class="button secondary" href="/outcomes/${a.id}/edit">Open the outcome</a>`;
   return nothing;
 }

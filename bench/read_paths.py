@@ -1,0 +1,128 @@
+"""Benchmark (not a test) P2: the read paths a worker uses cost the same in a large organisation as
+in a small one.
+
+Makes two organisations with bench/make_org.py (SMALL and LARGE people; or reuses the files in
+bench-data/ if they are there and --fresh is not given) and, in each, signs in as worker 1 (a
+caseload of 30, the same in both) and times, through the app's test client (no HTTP):
+
+* a full first sync: every page of GET /api/v1/sync/pull from cursor 0 until `more` is false;
+* GET /api/v1/people (the caseload list);
+* as manager 1 (up to 5,000 people): GET /api/v1/people and the first five pull pages.
+
+Prints each time at both sizes and large ÷ small. The limit each ratio is held to is measured in the
+same run: the ratio of the same worker's GET /api/v1/session (work that cannot depend on the data)
+times 2, and never less than 2. Exits 1 if a worker's ratio is over its limit.
+
+    .venv/bin/python bench/read_paths.py                 # 1,000 and 5,000 people
+    .venv/bin/python bench/read_paths.py --large 50000   # the full run (make bench SCALE=50000)
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import make_org  # noqa: E402
+
+
+def database_for(n: int, fresh: bool) -> str:
+    path = ROOT / "bench-data" / f"org-{n}.sqlite3"
+    if fresh or not path.exists():
+        make_org.make(n, str(path))
+    return f"sqlite:///{path}"
+
+
+class Session:
+    def __init__(self, app, email: str):
+        self.client = app.test_client()
+        self.csrf = self.client.get("/api/v1/session").get_json()["csrf_token"]
+        r = self.client.post("/api/v1/session", json={"email": email, "password": make_org.PASSWORD}, headers={"X-CSRF-Token": self.csrf})
+        assert r.status_code == 200, r.get_json()
+        self.csrf = r.get_json()["csrf_token"]
+
+    def get(self, url: str):
+        r = self.client.get(url)
+        assert r.status_code == 200, (url, r.status_code, r.get_data()[:300])
+        return r.get_json()
+
+
+def timed(fn, repeat: int = 3) -> float:
+    """The median of `repeat` runs, in seconds."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def full_sync(s: Session) -> tuple[int, int]:
+    cursor, pages, rows = 0, 0, 0
+    while True:
+        body = s.get(f"/api/v1/sync/pull?cursor={cursor}")
+        pages += 1
+        rows += len(body["changes"])
+        cursor = body["cursor"]
+        if not body["more"]:
+            return pages, rows
+
+
+def pull_pages(s: Session, n: int) -> None:
+    cursor = 0
+    for _ in range(n):
+        body = s.get(f"/api/v1/sync/pull?cursor={cursor}")
+        cursor = body["cursor"]
+        if not body["more"]:
+            return
+
+
+def measure(database: str) -> dict:
+    from server import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database, "SECRET_KEY": "bench", "RATELIMIT_STORAGE_URI": "memory://",
+                      "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False})
+    worker = Session(app, "worker1@scale.example")
+    manager = Session(app, "manager1@scale.example")
+    pages, rows = full_sync(worker)
+    return {
+        "session": timed(lambda: worker.get("/api/v1/session"), 9),
+        "worker full sync": timed(lambda: full_sync(worker)),
+        "worker GET /people": timed(lambda: worker.get("/api/v1/people")),
+        "manager GET /people": timed(lambda: manager.get("/api/v1/people"), 1),
+        "manager 5 pull pages": timed(lambda: pull_pages(manager, 5), 1),
+        "_pages": pages,
+        "_rows": rows,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--large", type=int, default=5000)
+    parser.add_argument("--fresh", action="store_true", help="make the organisations again")
+    args = parser.parse_args(argv)
+    small = measure(database_for(args.small, args.fresh))
+    large = measure(database_for(args.large, args.fresh))
+    noise = large["session"] / small["session"]
+    limit = max(2.0, 2 * noise)
+    print(f"P2 read paths: {args.small:,} vs {args.large:,} people (worker 1: {large['_pages']} pages, {large['_rows']:,} rows)")
+    print(f"  limit for a ratio: {limit:.2f} (2 x GET /session's own large/small ratio {noise:.2f}, at least 2)")
+    failed = False
+    for key in [k for k in small if not k.startswith("_") and k != "session"]:
+        ratio = large[key] / small[key]
+        held = key.startswith("worker")
+        over = held and ratio > limit
+        failed |= over
+        print(f"  {key:24} {small[key] * 1000:9.1f} ms  {large[key] * 1000:9.1f} ms  ratio {ratio:5.2f}"
+              + ("  OVER THE LIMIT" if over else "" if held else "  (scope grows with the organisation: shown, not held)"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

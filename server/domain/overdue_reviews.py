@@ -1,0 +1,180 @@
+"""Overdue reviews, for managers: the active outcomes whose review date has passed, among the people
+a user may see, and the acknowledgement that a manager or senior leader has seen one."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from sqlalchemy import and_, func, select
+
+from ..database import insert_ignoring_conflict
+from ..extensions import db
+from ..models import CaseloadAssignment, Outcome, Person, Review, ReviewAcknowledgement, Service, User
+from . import access, audit, outcomes
+from .errors import Clash, Invalid
+from .viewlog import viewed_people
+
+ACK_ENTITY = "overdue_review"
+
+
+class NotOverdue(Clash):
+    code = "not_overdue"
+
+
+def overdue_reviews(user: User, today: date | None = None, outcome_id: str | None = None) -> list[dict]:
+    """Active outcomes whose review date has passed, among the people `user` may see: a manager's
+    services, every service for a senior leader, a worker's own caseload. A fixed number of
+    statements however many there are: the due date is worked out in SQL (latest review, else the
+    start, plus the interval; outcomes.next_review_due says the same), and every look-up names the
+    people in scope by a subquery, never by a parameter per row."""
+    from .dashboard import day_number, epoch_day, review_interval
+
+    access.require_read(user, "overdue_review")
+    today = today or date.today()
+    in_scope = and_(Outcome.status == "active", Person.ended_on.is_(None), access.readable_rows(user, "overdue_review", Person))
+    if outcome_id is not None:
+        in_scope = and_(in_scope, Outcome.id == outcome_id)
+    scope_people = select(Person.id).join(Outcome, Outcome.person_id == Person.id).where(in_scope)
+    latest = (
+        select(Review.outcome_id, func.max(Review.happened_at).label("last_at"))
+        .where(Review.person_id.in_(scope_people))
+        .group_by(Review.outcome_id)
+        .subquery()
+    )
+    due_day = func.coalesce(epoch_day(latest.c.last_at), epoch_day(Outcome.starts_on)) + review_interval()
+    rows = db.session.execute(
+        select(Outcome.id, Outcome.review_every, Outcome.starts_on, Outcome.domain, latest.c.last_at,
+               Person.id, Person.name, Person.preferred_name, Service.id, Service.name)
+        .join(Person, Person.id == Outcome.person_id)
+        .join(Service, Service.id == Person.service_id)
+        .outerjoin(latest, latest.c.outcome_id == Outcome.id)
+        .where(in_scope, due_day < day_number(today))
+    ).all()
+    found = []
+    for oid, every, starts_on, domain_name, last_at, pid, pname, preferred, sid, sname in rows:
+        due = outcomes.due_after("active", every, starts_on, last_at)
+        if due is not None and due < today:
+            found.append((oid, domain_name, pid, pname, preferred, sid, sname, due))
+    if not found:
+        return []
+    keyworkers: dict[str, list[str]] = defaultdict(list)
+    for person_id, name in db.session.execute(
+        select(CaseloadAssignment.person_id, User.name)
+        .join(User, User.id == CaseloadAssignment.user_id)
+        .where(CaseloadAssignment.keyworker.is_(True), CaseloadAssignment.person_id.in_(scope_people), User.active.is_(True))
+        .order_by(User.name)
+    ).all():
+        keyworkers[person_id].append(name)
+    acks: dict[tuple[str, date], tuple] = {
+        (outcome_ack, due_on): (by_id, by, at)
+        for outcome_ack, due_on, by_id, at, by in db.session.execute(
+            select(ReviewAcknowledgement.outcome_id, ReviewAcknowledgement.due_on, ReviewAcknowledgement.user_id,
+                   ReviewAcknowledgement.at, User.name)
+            .outerjoin(User, User.id == ReviewAcknowledgement.user_id)
+            .where(ReviewAcknowledgement.outcome_id.in_(
+                select(Outcome.id).join(Person, Person.id == Outcome.person_id).where(in_scope)))
+        ).all()
+    }
+    items = []
+    for oid, domain_name, pid, pname, preferred, sid, sname, due in found:
+        ack = acks.get((oid, due))
+        items.append({
+            "outcome_id": oid,
+            "person_id": pid,
+            "person_name": pname,
+            "preferred_name": preferred,
+            "service_id": sid,
+            "service_name": sname,
+            "domain": domain_name,
+            "due_on": due,
+            "days_late": (today - due).days,
+            "keyworkers": keyworkers.get(pid, []),
+            "acknowledged": {"by_id": ack[0], "by": ack[1] if ack[0] else None, "at": ack[2]} if ack else None,
+        })
+    items.sort(key=lambda i: (-i["days_late"], i["person_name"], i["domain"]))
+    return items
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """What an audit view entry needs of a person listed (their id and service)."""
+
+    id: str
+    service_id: str
+
+
+def _overdue_key(item: dict) -> list:
+    return [item["due_on"].isoformat(), item["person_name"], item["domain"], item["outcome_id"]]
+
+
+def overdue_page(user: User, today: date | None = None, limit: int | None = None, cursor: str | None = None) -> tuple[list[dict], str | None]:
+    """overdue_list a page at a time: the items after `cursor` (most days late first, then name,
+    outcome and id), at most `limit` of them, and the cursor for the next page (None on the last).
+    Without `limit`, the whole list. Only the people on the page are audited as viewed."""
+    import base64
+    import binascii
+    import json
+
+    if limit is None and cursor is None:
+        return overdue_list(user, today), None
+    after = None
+    if cursor:
+        try:
+            after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            if not (isinstance(after, list) and len(after) == 4 and all(isinstance(v, str) for v in after)):
+                raise ValueError
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+            raise Invalid("This cursor is not one the server gave out.", fields={"cursor": ["Not a valid cursor."]}) from None
+    limit = limit or 100
+    items = sorted(overdue_reviews(user, today), key=_overdue_key)
+    if after is not None:
+        items = [item for item in items if _overdue_key(item) > after]
+    page, more = items[:limit], len(items) > limit
+    _audit_overdue(user, page)
+    next_cursor = base64.urlsafe_b64encode(json.dumps(_overdue_key(page[-1])).encode()).decode().rstrip("=") if more else None
+    return page, next_cursor
+
+
+def overdue_list(user: User, today: date | None = None) -> list[dict]:
+    """overdue_reviews for the list screen, audited: one view entry per person listed."""
+    items = overdue_reviews(user, today)
+    _audit_overdue(user, items)
+    return items
+
+
+def _audit_overdue(user: User, items: list[dict]) -> None:
+    if items and not access.is_person(user):
+        ids: dict[str, list[str]] = defaultdict(list)
+        people: dict[str, _Listed] = {}
+        for item in items:
+            ids[item["person_id"]].append(item["outcome_id"])
+            people.setdefault(item["person_id"], _Listed(item["person_id"], item["service_id"]))
+        viewed_people(user, people.values(), "overdue_reviews", ids)
+
+
+def acknowledge(user: User, outcome_id: str, today: date | None = None) -> tuple[dict, bool]:
+    """A manager or senior leader notes that they have seen an overdue review. Returns (item,
+    newly acknowledged). Acknowledging again is harmless; a later due date needs a new one."""
+    outcome = outcomes.outcome_for(user, outcome_id, write=True, kind="overdue_review")
+    items = overdue_reviews(user, today, outcome_id=outcome.id)
+    if not items:
+        raise NotOverdue("This review is not overdue, so there is nothing to acknowledge.",
+                         fields={"outcome_id": ["The review is not overdue."]})
+    if items[0]["acknowledged"]:
+        return items[0], False
+    person = db.session.get(Person, outcome.person_id)
+    due_on = items[0]["due_on"]
+    # ON CONFLICT DO NOTHING: two managers acknowledging at once leave one acknowledgement (the
+    # first), and the second is told it was already done.
+    inserted = db.session.execute(
+        insert_ignoring_conflict(ReviewAcknowledgement).values(
+            outcome_id=outcome.id, due_on=due_on, user_id=user.id, at=datetime.now(timezone.utc))
+    ).rowcount
+    if inserted:
+        audit.record(user, "acknowledge", ACK_ENTITY, outcome.id, person=person,
+                     due_on=due_on.isoformat(), days_late=items[0]["days_late"])
+    db.session.flush()
+    return overdue_reviews(user, today, outcome_id=outcome.id)[0], bool(inserted)
+
+
