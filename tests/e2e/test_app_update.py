@@ -70,6 +70,41 @@ def test_a_new_version_waits_until_the_user_taps_update(live, context, tmp_path,
     assert not errors, errors
 
 
+def test_a_version_the_browser_activates_by_itself_still_loads_on_update(live, context, tmp_path, monkeypatch):
+    """Chromium may activate a waiting version without the user, for example while the only window
+    reloads. The page then runs the old code under the new worker: it never reloads by itself, and
+    "Update now" must still bring the new version."""
+    copy, _ = served_from_copy(live, tmp_path, monkeypatch)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, live, "worker@demo.example")
+    expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
+    wait_for_service_worker(page)
+    caseload = copy / "js" / "views" / "caseload.js"
+    caseload.write_text(caseload.read_text().replace("My caseload", "My people this week"))
+    page.evaluate(f"async () => {{ const reg = await ({REGISTRATION})(); await reg.update(); }}")
+    expect(page.get_by_role("button", name="Update now")).to_be_visible()
+
+    # The browser, not the app, lets the waiting version take over.
+    page.evaluate(f"""async () => {{
+        const reg = await ({REGISTRATION})();
+        const worker = reg.waiting;
+        const active = new Promise((ok) => worker.addEventListener("statechange", () => worker.state === "activated" && ok()));
+        worker.postMessage({{ type: "SKIP_WAITING" }});
+        await active;
+    }}""")
+    page.wait_for_function("async () => !(await navigator.serviceWorker.getRegistration()).waiting")
+    # The old screen stays until the user chooses, and the offer stays too.
+    expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
+    expect(page.get_by_role("button", name="Update now")).to_be_visible()
+
+    page.get_by_role("button", name="Update now").click()
+    expect(page.get_by_role("heading", name="My people this week")).to_be_visible()
+    expect(page.get_by_role("button", name="Update now")).to_have_count(0)
+    assert not errors, errors
+
+
 def test_with_the_app_closed_the_worker_sends_the_outbox(live, context):
     page = context.new_page()
     errors = []
