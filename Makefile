@@ -27,16 +27,17 @@ run: install
 	TANDEM_DEVELOPMENT=true $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # `make test` runs every test twice: first on SQLite (TEST_DATABASE_URL removed from the environment),
-# then on PostgreSQL (TEST_DATABASE_URL, or the local server below). Each pass builds its schema with the
-# migrations and leaves a record in test-artifacts/; the last step fails unless both passes ran and passed.
-PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# then on PostgreSQL (TEST_DATABASE_URL, or the local server in scripts/test_pass.py). In each pass the
+# browser tests and the rest run side by side, each part on a database of its own built by the
+# migrations. Each part leaves a record in test-artifacts/; the last step fails unless both passes ran
+# in full and passed (a failing SQLite pass still lets the PostgreSQL pass run, so one CI run shows both).
 PYTEST_ARGS ?=
 test: install-dev
-	@mkdir -p test-artifacts && rm -f test-artifacts/pass-*.json
+	@mkdir -p test-artifacts && rm -f test-artifacts/pass-*
 	@echo "== pass 1 of 2: SQLite =="
-	env -u TEST_DATABASE_URL TANDEM_PASS_RECORD=test-artifacts/pass-sqlite.json $(BIN)/python -m pytest $(PYTEST_ARGS)
+	-$(BIN)/python scripts/test_pass.py sqlite $(PYTEST_ARGS)
 	@echo "== pass 2 of 2: PostgreSQL =="
-	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(PG_TEST_URL)}" TANDEM_PASS_RECORD=test-artifacts/pass-postgresql.json $(BIN)/python -m pytest $(PYTEST_ARGS)
+	-$(BIN)/python scripts/test_pass.py postgresql $(PYTEST_ARGS)
 	@$(BIN)/python scripts/check_test_passes.py test-artifacts
 
 # Benchmarks print ratios against limits measured in the same run. Quick sizes by default;

@@ -6,7 +6,8 @@ both passes). Either way the schema under test is the one the migrations build (
 to head, once per run), so CHECK constraints, triggers and indexes that live only in migrations are
 tested on both. Between tests the data is emptied: on SQLite each test gets a copy of the migrated
 template file; on PostgreSQL the tables are truncated and the rows the migrations seed are put back.
-Under pytest-xdist each worker has a database of its own (`<name>_gw0`, `<name>_gw1`, ...).
+`make test` runs the browser tests and the rest side by side (scripts/test_pass.py); each part, and
+under pytest-xdist each worker, has a PostgreSQL database of its own (`<name>_rest`, `<name>_gw0`, ...).
 """
 from __future__ import annotations
 
@@ -26,15 +27,17 @@ from server.extensions import db
 
 BASE_PG_URL = os.environ.get("TEST_DATABASE_URL")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+PART = os.environ.get("TANDEM_TEST_PART", "")
 
 
 def _worker_pg_url() -> str | None:
     if not BASE_PG_URL:
         return None
-    if not WORKER:
+    suffix = "_".join(s for s in (PART, WORKER) if s)
+    if not suffix:
         return BASE_PG_URL
     url = make_url(BASE_PG_URL)
-    return url.set(database=f"{url.database}_{WORKER}").render_as_string(hide_password=False)
+    return url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
 
 
 PG_URL = _worker_pg_url()
@@ -44,7 +47,7 @@ DATABASE = "postgresql" if PG_URL else "sqlite"
 def pytest_report_header(config):
     if BASE_PG_URL:
         url = make_url(BASE_PG_URL)
-        where = f"{url.host}:{url.port or 5432}/{url.database}"
+        where = f"{url.host}:{url.port or 5432}/{make_url(PG_URL).database}"
         return f"database: PostgreSQL ({where}; schema built by the migrations)"
     return "database: SQLite (a file per test; schema built by the migrations)"
 
@@ -166,6 +169,16 @@ def make_app(tmp_path, **overrides):
 
 
 _STARTED = time.monotonic()
+
+
+E2E = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests carry the `e2e` mark (`-m e2e`, `-m "not e2e"`)."""
+    for item in items:
+        if E2E in Path(item.path).parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session", autouse=True)
