@@ -12,6 +12,7 @@ export function beforeSignOut(fn) {
 }
 
 export async function signIn(email, password) {
+  const signedInFrom = location.pathname;
   // A sign-out made offline ends its session on the server before a new one starts.
   if (!(await sync.flushSignOut())) throw sync.signOutError;
   // The CSRF token of this browser's session as it is now: a sign-out sent meanwhile (by this page
@@ -36,7 +37,8 @@ export async function signIn(email, password) {
   sync.start();
   store.askToKeepStorage(); // an outbox the browser evicts is lost work
   await sync.syncNow();
-  navigate(app.user.role === "person" ? "/me" : "/", { replace: true });
+  // The menu is there while the first sync runs: a user who has already gone somewhere stays there.
+  if (location.pathname === signedInFrom) navigate(app.user.role === "person" ? "/me" : "/", { replace: true });
 }
 
 export async function signOut() {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from server import demo as demo_data
+from server.database import write_intent
 from server.extensions import db
 from tests.conftest import make_app
 
@@ -35,6 +37,14 @@ class LiveServer:
     def __enter__(self):
         self.thread.start()
         return self
+
+    @contextmanager
+    def writing(self):
+        """An app context for a test that changes the database while the server runs. On SQLite its
+        transaction begins IMMEDIATE, as the app's own writes do: a deferred one that read first
+        fails at once ("database is locked") if the server wrote in between, whatever the timeout."""
+        with write_intent(), self.app.app_context():
+            yield
 
     def __exit__(self, *exc):
         self.server.shutdown()

@@ -29,3 +29,28 @@ def test_wrong_password_shows_an_error(live, page):
     sign_in(page, live, "worker@demo.example", "not-the-password")
     expect(page.get_by_role("alert")).to_contain_text("do not match")
     expect(page.get_by_label("Email")).to_have_value("worker@demo.example")
+
+
+def test_a_menu_choice_made_while_the_first_sync_runs_is_kept(live, page):
+    """Right after signing in, the menu shows while the phone fetches its first copy. A tap on it
+    then must not be undone when that sync ends and the app would open the start screen."""
+    held = []
+    page.route("**/api/v1/sync/pull*", lambda route: held.append(route))
+    sign_in(page, live, "admin@demo.example")
+    staff = page.get_by_role("navigation", name="Main").get_by_role("link", name="Staff")
+    expect(staff).to_be_visible()
+    for _ in range(600):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the first sync's pull was asked for"
+    staff.click()
+    expect(page.get_by_role("heading", name="Staff", exact=True)).to_be_visible()
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/v1/sync/pull*")
+    page.locator("#sync-state", has_text="All sent").wait_for()
+    page.wait_for_timeout(500)  # the jump to the start screen would have happened by now
+    expect(page.get_by_role("heading", name="Staff", exact=True)).to_be_visible()
+    assert page.url.endswith("/staff")
+    assert axe_violations(page) == []

@@ -208,7 +208,7 @@ def test_long_lists_of_feedback_changes_and_accounts_show_every_row(live, phone,
 
     from server.models import FeedbackConversation, Person, User, UserService
 
-    with live.app.app_context():
+    with live.writing():
         person = db.session.execute(select(Person).where(Person.name == "Sam Taylor")).scalar_one()
         now = datetime.now(timezone.utc)
         for i in range(60):

@@ -92,7 +92,7 @@ def test_worker_turns_on_reminders_and_sees_them_in_the_inbox(live, context):
     # Signing out takes this browser's subscription away from the worker.
     page.get_by_role("navigation", name="Main").get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="Sign in").wait_for()
-    with live.app.app_context():
+    with live.writing():
         assert db.session.execute(select(PushSubscription).where(PushSubscription.user_id == worker.id)).first() is None
         # A browser still holding someone else's subscription (they never signed out here): the
         # server refuses to move it (409), and the app makes a new one for whoever is signed in now.

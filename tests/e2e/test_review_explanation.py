@@ -13,7 +13,7 @@ from tests.e2e.conftest import axe_violations, sign_in
 
 
 def test_worker_explains_a_review_that_became_a_drop(live, page):
-    with live.app.app_context():
+    with live.writing():
         outcome = db.session.execute(select(Outcome).where(Outcome.domain == "Managing my own morning routine")).scalar_one()
         latest = db.session.execute(
             select(Review).where(Review.outcome_id == outcome.id).order_by(Review.happened_at.desc()).limit(1)

@@ -17,7 +17,7 @@ def test_expired_session_keeps_the_outbox_until_signed_in_again(live, playwright
     context, page = phone_signed_in(playwright_instance, live, tmp_path / "phone", "worker@demo.example")
     context.set_offline(True)
     record_offline_review(page, "Sam Taylor", 1)
-    with live.app.app_context():  # the session expires on the server while the phone is offline
+    with live.writing():  # the session expires on the server while the phone is offline
         db.session.execute(update(AuthSession).values(revoked_at=datetime.now(timezone.utc)))
         db.session.commit()
     context.set_offline(False)
