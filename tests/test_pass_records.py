@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-import check_test_passes  # noqa: E402
+import check_test_passes
 
 
 def write(folder: Path, name: str, part: str, **fields) -> None:
