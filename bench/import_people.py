@@ -12,14 +12,11 @@ if anyone is missing.
 """
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import logging
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -30,29 +27,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness import migrated_app, serving  # noqa: E402
+
 TOTAL = 2000
 LIMIT_S = 10.0
 MANAGER, WORKERS, PASSWORD = "bench-manager@bench.example", ("bench-a@bench.example", "bench-b@bench.example"), "bench-password"
 
 
 def make_database(path: Path):
-    from flask_migrate import upgrade
     from werkzeug.security import generate_password_hash
 
-    from server import create_app
     from server.extensions import db
     from server.models import Organisation, Service, User, UserService
 
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-        "SECRET_KEY": "bench-secret",
-        "SESSION_COOKIE_SECURE": False,  # plain http on 127.0.0.1
-        "REMEMBER_COOKIE_SECURE": False,
-        "RATELIMIT_STORAGE_URI": "memory://",
-    })
+    app = migrated_app(path)
     with app.app_context():
-        with contextlib.redirect_stderr(io.StringIO()):  # alembic's INFO lines
-            upgrade()
         org = Organisation(name="Bench")
         db.session.add(org)
         db.session.flush()
@@ -103,20 +92,14 @@ class Client:
 
 
 def main() -> int:
-    from werkzeug.serving import make_server
-
     from server.extensions import db
     from server.models import CaseloadAssignment, Person
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="tandem-bench-") as name:
         app = make_database(Path(name) / "server.sqlite3")
         body = csv_file()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            client = Client(f"http://127.0.0.1:{server.server_port}")
+        with serving(app) as url:
+            client = Client(url)
             client.csrf = client.call("GET", "/api/v1/session")[1]["csrf_token"]
             sign_in = json.dumps({"email": MANAGER, "password": PASSWORD}).encode()
             client.csrf = client.call("POST", "/api/v1/session", sign_in)[1]["csrf_token"]
@@ -126,9 +109,6 @@ def main() -> int:
             started = time.perf_counter()
             status_real, real = client.call("POST", "/api/v1/imports/people?dry_run=false", body, "text/csv")
             real_s = time.perf_counter() - started
-        finally:
-            server.shutdown()
-            thread.join()
         with app.app_context():
             people = db.session.query(Person).count()
             caseload = db.session.query(CaseloadAssignment).count()

@@ -12,8 +12,6 @@ Run: .venv/bin/python bench/report_pdf.py        Exits 1 unless every reply was 
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import random
 import statistics
@@ -21,11 +19,14 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, time as clock, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from harness import migrated_app  # noqa: E402
 
 PEOPLE, OUTCOMES_EACH, RUNS = 500, 3, 3
 EMAIL, PASSWORD = "bench-manager@bench.example", "bench-password"
@@ -37,28 +38,36 @@ def _utc(day: date, hour: int = 10) -> datetime:
 
 
 def make_database(path: Path):
-    from flask_migrate import upgrade
     from sqlalchemy import insert
     from werkzeug.security import generate_password_hash
 
-    from server import create_app
     from server.domain.outcomes import quarter_bounds, quarter_of
     from server.extensions import db
     from server.models import (
-        Change, ChangeTheme, EvidenceNote, FeedbackConversation, FeedbackTheme, Organisation, Outcome,
-        OutcomeWellbeingArea, Person, Review, Service, Theme, User, UserService, WeeklyCheck,
+        Change,
+        ChangeTheme,
+        EvidenceNote,
+        FeedbackConversation,
+        FeedbackTheme,
+        Organisation,
+        Outcome,
+        OutcomeWellbeingArea,
+        Person,
+        Review,
+        Service,
+        Theme,
+        User,
+        UserService,
+        WeeklyCheck,
     )
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench-secret",
-                      "SESSION_COOKIE_SECURE": False, "RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_ENABLED": False})
+    app = migrated_app(path, RATELIMIT_ENABLED=False)
     rng = random.Random(500)
     today = date.today()
     year, q = quarter_of(today)
     py, pq = (year, q - 1) if q > 1 else (year - 1, 4)
     p_start, _ = quarter_bounds(py, pq)
     with app.app_context():
-        with contextlib.redirect_stderr(io.StringIO()):
-            upgrade()
         org = Organisation(name="Bench")
         db.session.add(org)
         db.session.flush()

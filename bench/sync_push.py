@@ -11,14 +11,10 @@ Run: .venv/bin/python bench/sync_push.py        Exits 1 unless all 1,000 reviews
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import logging
 import sqlite3
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import uuid
@@ -29,29 +25,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness import migrated_app, serving  # noqa: E402
+
 TOTAL, BATCH = 1000, 100
 EMAIL, PASSWORD = "bench-worker@bench.example", "bench-password"
 
 
 def make_database(path: Path) -> tuple[dict, object]:
     """A database migrated to head with one organisation, worker, person and outcome."""
-    from flask_migrate import upgrade
     from werkzeug.security import generate_password_hash
 
-    from server import create_app
     from server.extensions import db
-    from server.models import CaseloadAssignment, Organisation, Outcome, Person, Service, User
+    from server.models import (
+        CaseloadAssignment,
+        Organisation,
+        Outcome,
+        Person,
+        Service,
+        User,
+    )
 
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-        "SECRET_KEY": "bench-secret",
-        "SESSION_COOKIE_SECURE": False,  # plain http on 127.0.0.1
-        "REMEMBER_COOKIE_SECURE": False,
-        "RATELIMIT_STORAGE_URI": "memory://",
-    })
+    app = migrated_app(path)
     with app.app_context():
-        with contextlib.redirect_stderr(io.StringIO()):  # alembic's INFO lines
-            upgrade()
         org = Organisation(name="Bench")
         db.session.add(org)
         db.session.flush()
@@ -119,19 +114,13 @@ class Client:
 
 
 def bench_http(tmp: Path) -> tuple[float, int, int]:
-    from werkzeug.serving import make_server
-
     from server.extensions import db
     from server.models import EvidenceNote, Review
 
     ids, app = make_database(tmp / "server.sqlite3")
     batch = mutations(ids["outcome"])
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        client = Client(f"http://127.0.0.1:{server.server_port}")
+    with serving(app) as url:
+        client = Client(url)
         client.csrf = client.call("GET", "/api/v1/session")["csrf_token"]
         client.csrf = client.call("POST", "/api/v1/session", {"email": EMAIL, "password": PASSWORD})["csrf_token"]
         device = str(uuid.uuid4())
@@ -141,9 +130,6 @@ def bench_http(tmp: Path) -> tuple[float, int, int]:
             reply = client.call("POST", "/api/v1/sync/push", {"device_id": device, "mutations": batch[start:start + BATCH]})
             applied += sum(1 for r in reply["results"] if r["status"] == "applied")
         elapsed = time.perf_counter() - started
-    finally:
-        server.shutdown()
-        thread.join()
     with app.app_context():
         stored = db.session.query(Review).count()
         notes = db.session.query(EvidenceNote).count()
