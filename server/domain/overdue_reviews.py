@@ -6,7 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy.orm import aliased
 
 from ..database import insert_ignoring_conflict
 from ..extensions import db
@@ -22,12 +23,41 @@ class NotOverdue(Clash):
     code = "not_overdue"
 
 
-def overdue_reviews(user: User, today: date | None = None, outcome_id: str | None = None) -> list[dict]:
+def _cursor_key(cursor: str) -> tuple[int, str, str, str]:
+    """The key (due day number, person's name, outcome, id) that a next_cursor carries."""
+    import base64
+    import binascii
+    import json
+
+    from .dashboard import day_number
+
+    try:
+        after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not (isinstance(after, list) and len(after) == 4 and all(isinstance(v, str) for v in after)):
+            raise ValueError
+        return (day_number(date.fromisoformat(after[0])), after[1], after[2], after[3])
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise Invalid("This cursor is not one the server gave out.", fields={"cursor": ["Not a valid cursor."]}) from None
+
+
+def _next_cursor(item: dict) -> str:
+    import base64
+    import json
+
+    key = [item["due_on"].isoformat(), item["person_name"], item["domain"], item["outcome_id"]]
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def overdue_reviews(user: User, today: date | None = None, outcome_id: str | None = None,
+                    after: tuple | None = None, limit: int | None = None) -> list[dict]:
     """Active outcomes whose review date has passed, among the people `user` may see: a manager's
-    services, every service for a senior leader, a worker's own caseload. A fixed number of
-    statements however many there are: the due date is worked out in SQL (latest review, else the
+    services, every service for a senior leader, a worker's own caseload; most days late first,
+    then by person's name, outcome and id. With `after` (a cursor's key) only the items after it,
+    with `limit` at most that many. Ordered and cut in SQL, so a page reads only its own rows'
+    keyworkers and acknowledgements: a fixed number of statements however long the list. The due
+    date is worked out in SQL (the latest review, found on the (outcome, date) index, else the
     start, plus the interval; outcomes.next_review_due says the same), and every look-up names the
-    people in scope by a subquery, never by a parameter per row."""
+    people in scope by a subquery or the page's own rows, never by a parameter per overdue item."""
     from .dashboard import day_number, epoch_day, review_interval
 
     access.require_read(user, "overdue_review")
@@ -35,34 +65,45 @@ def overdue_reviews(user: User, today: date | None = None, outcome_id: str | Non
     in_scope = and_(Outcome.status == "active", Person.ended_on.is_(None), access.readable_rows(user, "overdue_review", Person))
     if outcome_id is not None:
         in_scope = and_(in_scope, Outcome.id == outcome_id)
-    scope_people = select(Person.id).join(Outcome, Outcome.person_id == Person.id).where(in_scope)
+    earlier = aliased(Review)
     latest = (
-        select(Review.outcome_id, func.max(Review.happened_at).label("last_at"))
-        .where(Review.person_id.in_(scope_people))
-        .group_by(Review.outcome_id)
-        .subquery()
+        select(earlier.id).where(earlier.outcome_id == Outcome.id)
+        .order_by(earlier.happened_at.desc(), earlier.id.desc()).limit(1)
+        .correlate(Outcome).scalar_subquery()
     )
-    due_day = func.coalesce(epoch_day(latest.c.last_at), epoch_day(Outcome.starts_on)) + review_interval()
-    rows = db.session.execute(
-        select(Outcome.id, Outcome.review_every, Outcome.starts_on, Outcome.domain, latest.c.last_at,
+    due_day = func.coalesce(epoch_day(Review.happened_at), epoch_day(Outcome.starts_on)) + review_interval()
+    query = (
+        select(Outcome.id, Outcome.review_every, Outcome.starts_on, Outcome.domain, Review.happened_at,
                Person.id, Person.name, Person.preferred_name, Service.id, Service.name)
         .join(Person, Person.id == Outcome.person_id)
         .join(Service, Service.id == Person.service_id)
-        .outerjoin(latest, latest.c.outcome_id == Outcome.id)
+        .outerjoin(Review, Review.id == latest)
         .where(in_scope, due_day < day_number(today))
-    ).all()
+        .order_by(due_day, Person.name, Outcome.domain, Outcome.id)
+    )
+    if after is not None:
+        query = query.where(tuple_(due_day, Person.name, Outcome.domain, Outcome.id) > tuple_(*after))
+    if limit is not None:
+        query = query.limit(limit)
     found = []
-    for oid, every, starts_on, domain_name, last_at, pid, pname, preferred, sid, sname in rows:
+    for oid, every, starts_on, domain_name, last_at, pid, pname, preferred, sid, sname in db.session.execute(query):
         due = outcomes.due_after("active", every, starts_on, last_at)
-        if due is not None and due < today:
-            found.append((oid, domain_name, pid, pname, preferred, sid, sname, due))
+        found.append((oid, domain_name, pid, pname, preferred, sid, sname, due))
     if not found:
         return []
+    if limit is None:
+        # The whole list: look-ups name the people in scope by a subquery (a parameter each
+        # could pass the database's limit in a large organisation).
+        people = select(Person.id).join(Outcome, Outcome.person_id == Person.id).where(in_scope)
+        outcome_ids = select(Outcome.id).join(Person, Person.id == Outcome.person_id).where(in_scope)
+    else:
+        people = list({row[2] for row in found})
+        outcome_ids = [row[0] for row in found]
     keyworkers: dict[str, list[str]] = defaultdict(list)
     for person_id, name in db.session.execute(
         select(CaseloadAssignment.person_id, User.name)
         .join(User, User.id == CaseloadAssignment.user_id)
-        .where(CaseloadAssignment.keyworker.is_(True), CaseloadAssignment.person_id.in_(scope_people), User.active.is_(True))
+        .where(CaseloadAssignment.keyworker.is_(True), CaseloadAssignment.person_id.in_(people), User.active.is_(True))
         .order_by(User.name)
     ).all():
         keyworkers[person_id].append(name)
@@ -72,8 +113,7 @@ def overdue_reviews(user: User, today: date | None = None, outcome_id: str | Non
             select(ReviewAcknowledgement.outcome_id, ReviewAcknowledgement.due_on, ReviewAcknowledgement.user_id,
                    ReviewAcknowledgement.at, User.name)
             .outerjoin(User, User.id == ReviewAcknowledgement.user_id)
-            .where(ReviewAcknowledgement.outcome_id.in_(
-                select(Outcome.id).join(Person, Person.id == Outcome.person_id).where(in_scope)))
+            .where(ReviewAcknowledgement.outcome_id.in_(outcome_ids))
         ).all()
     }
     items = []
@@ -92,7 +132,6 @@ def overdue_reviews(user: User, today: date | None = None, outcome_id: str | Non
             "keyworkers": keyworkers.get(pid, []),
             "acknowledged": {"by_id": ack[0], "by": ack[1] if ack[0] else None, "at": ack[2]} if ack else None,
         })
-    items.sort(key=lambda i: (-i["days_late"], i["person_name"], i["domain"]))
     return items
 
 
@@ -104,36 +143,18 @@ class _Listed:
     service_id: str
 
 
-def _overdue_key(item: dict) -> list:
-    return [item["due_on"].isoformat(), item["person_name"], item["domain"], item["outcome_id"]]
-
-
 def overdue_page(user: User, today: date | None = None, limit: int | None = None, cursor: str | None = None) -> tuple[list[dict], str | None]:
     """overdue_list a page at a time: the items after `cursor` (most days late first, then name,
     outcome and id), at most `limit` of them, and the cursor for the next page (None on the last).
     Without `limit`, the whole list. Only the people on the page are audited as viewed."""
-    import base64
-    import binascii
-    import json
-
     if limit is None and cursor is None:
         return overdue_list(user, today), None
-    after = None
-    if cursor:
-        try:
-            after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-            if not (isinstance(after, list) and len(after) == 4 and all(isinstance(v, str) for v in after)):
-                raise ValueError
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-            raise Invalid("This cursor is not one the server gave out.", fields={"cursor": ["Not a valid cursor."]}) from None
+    after = _cursor_key(cursor) if cursor else None
     limit = limit or 100
-    items = sorted(overdue_reviews(user, today), key=_overdue_key)
-    if after is not None:
-        items = [item for item in items if _overdue_key(item) > after]
+    items = overdue_reviews(user, today, after=after, limit=limit + 1)
     page, more = items[:limit], len(items) > limit
     _audit_overdue(user, page)
-    next_cursor = base64.urlsafe_b64encode(json.dumps(_overdue_key(page[-1])).encode()).decode().rstrip("=") if more else None
-    return page, next_cursor
+    return page, _next_cursor(page[-1]) if more else None
 
 
 def overdue_list(user: User, today: date | None = None) -> list[dict]:

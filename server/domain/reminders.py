@@ -17,7 +17,7 @@ runs at once may then split one user's new notices between them (each notice sti
 A user's new notices from one run become one push ("2 reviews due today"), which names nobody;
 the inbox keeps a row per item and shows names only to someone who may still see the person.
 
-The job commits as it goes (each user's claims, each push's outcome, each chunk's overdue
+The job commits as it goes (each chunk's claims, each push's outcome, each chunk's overdue
 escalations), so it never holds the organisation in one transaction, but it does not commit itself:
 whoever runs it (server/jobs.py: the `flask reminders send` command and the in-process scheduler)
 hands it `each`, the unit of work (server/unit_of_work.write) that runs one piece in a write
@@ -71,44 +71,42 @@ def _known_keys(keys: list[str]) -> set[str]:
 
 
 def claim(notices: list[Notice], today: date, each: Each, claimed_at: datetime | None = None) -> tuple[dict[str, list[tuple[Notice, str]]], int]:
-    """Insert a Notification per notice no run has claimed yet, each user's in a transaction of
-    their own (`each`). Returns (user id → [(notice,
+    """Insert a Notification per notice no run has claimed yet, all of them in one transaction
+    (`each`: the reminders job calls this once per chunk of people). Returns (user id → [(notice,
     notification id)] for the ones this run claimed and therefore pushes, how many another run
     claimed between our look-up and our insert). `claimed_at`: the rows' created_at (the run's
     start, so the run can find its own rows again without keeping their ids); default now."""
     by_key = {n.key: n for n in notices}
     known = _known_keys(sorted(by_key))
+    # One global order (by key), so concurrent runs never wait on each other in a cycle.
     new = [by_key[key] for key in sorted(by_key) if key not in known]
     escalation_texts = escalations.inbox_texts([n.item.item_id for n in new if n.item.subject == "escalation"])
     db.session.rollback()  # end the read transaction; claims start their own (BEGIN IMMEDIATE on SQLite)
-    by_user: dict[str, list[Notice]] = defaultdict(list)
-    for notice in new:  # one global order, so concurrent runs never wait on each other in a cycle
-        by_user[notice.user_id].append(notice)
-    claimed: dict[str, list[tuple[Notice, str]]] = {}
-    lost = 0
-    for user_id in sorted(by_user):
-        mine, lost_here = each(lambda user_id=user_id: _claim_each(user_id, by_user[user_id], today, escalation_texts, claimed_at))
-        lost += lost_here
-        if mine:
-            claimed[user_id] = mine
-    return claimed, lost
+    if not new:
+        return {}, 0
+    mine, lost = each(lambda: _insert_claims(new, today, escalation_texts, claimed_at))
+    claimed: dict[str, list[tuple[Notice, str]]] = defaultdict(list)
+    for notice, notification_id in mine:
+        claimed[notice.user_id].append((notice, notification_id))
+    return dict(claimed), lost
 
 
-def _claim_each(user_id: str, notices: list[Notice], today: date, escalation_texts, claimed_at: datetime | None,
-                ) -> tuple[list[tuple[Notice, str]], int]:
-    """Insert one user's notifications: (the ones inserted, how many another run had inserted
+def _insert_claims(notices: list[Notice], today: date, escalation_texts, claimed_at: datetime | None,
+                   ) -> tuple[list[tuple[Notice, str]], int]:
+    """Insert the notices' notifications: (the ones inserted, how many another run had inserted
     first). Leaves the commit to the caller's unit of work."""
     mine, lost = [], 0
     now = claimed_at or utcnow()
+    statement = insert_ignoring_conflict(Notification.__table__, ["dedupe_key"]).returning(Notification.id)
     for start in range(0, len(notices), _IN_CHUNK):
         batch = notices[start:start + _IN_CHUNK]
         rows = []
         for notice in batch:
             title, body, url = inbox_text(notice, today, escalation_texts)
-            rows.append({"id": new_id(), "user_id": user_id, "kind": notice.kind, "title": title, "body": body, "url": url,
+            rows.append({"id": new_id(), "user_id": notice.user_id, "kind": notice.kind, "title": title, "body": body, "url": url,
                          "dedupe_key": notice.key, "push_status": "pending", "created_at": now, "read_at": None})
         # executemany: one compiled statement, sent as multi-row INSERTs (insertmanyvalues)
-        inserted = set(db.session.execute(insert_ignoring_conflict(Notification.__table__, ["dedupe_key"]).returning(Notification.id), rows).scalars())
+        inserted = set(db.session.execute(statement, rows).scalars())
         lost += len(rows) - len(inserted)  # another run (or host) claimed those first
         mine += [(notice, row["id"]) for notice, row in zip(batch, rows) if row["id"] in inserted]
     return mine, lost
@@ -176,6 +174,16 @@ def _record(user_id: str, notification_ids: list[str], results: list[tuple[push.
     return status
 
 
+def _mark_unsubscribed(user_ids: list[str], claimed_at: datetime) -> None:
+    """Note on the rows this run claimed for these users (none of whom has a push subscription)
+    that there was nowhere to push them. The caller's unit of work commits."""
+    for start in range(0, len(user_ids), _IN_CHUNK):
+        db.session.execute(update(Notification).where(
+            Notification.user_id.in_(user_ids[start:start + _IN_CHUNK]), Notification.created_at == claimed_at,
+            Notification.push_status == "pending",
+        ).values(push_status="no_subscription"))
+
+
 @dataclass
 class _Claimed:
     """What one user is owed from this run: how many inbox rows it claimed, and what their push will
@@ -226,6 +234,19 @@ def send_reminders(each: Each, today: date | None = None, sleep: Callable[[float
     summary = RunSummary(notices=sum(u.notices for u in owed.values()), users=len(owed), claimed_elsewhere=lost)
     if not owed:
         return summary
+    # The users with no push subscription: their rows are marked in one transaction, not one each.
+    subscribed: set[str] = set()
+    owed_ids = sorted(owed)
+    for start in range(0, len(owed_ids), _IN_CHUNK):
+        subscribed.update(db.session.execute(select(PushSubscription.user_id).where(
+            PushSubscription.user_id.in_(owed_ids[start:start + _IN_CHUNK]))).scalars())
+    unsubscribed = [user_id for user_id in owed_ids if user_id not in subscribed]
+    if unsubscribed:
+        each(lambda: _mark_unsubscribed(unsubscribed, claimed_at))
+        for user_id in unsubscribed:
+            del owed[user_id]
+            summary.statuses[user_id] = "no_subscription"
+        summary.without_subscription += len(unsubscribed)
     with push.http_session() as session:
         for user_id in sorted(owed):
             user = owed.pop(user_id)
