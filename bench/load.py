@@ -165,9 +165,13 @@ def main() -> int:
         env = {**os.environ, "DATABASE_URL": DATABASE, "SECRET_KEY": "load-secret", **keys,
                "TANDEM_DEVELOPMENT": "true", "TANDEM_LOGIN_LIMIT_PER_ADDRESS": "100000 per minute",
                "TANDEM_LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute", "REMINDERS_INTERVAL_MINUTES": "0"}
+        # --keep-alive 75: the simulated phones talk to gunicorn directly and reuse a connection after
+        # up to 3 s of quiet, past gunicorn's default of 2 s, so a request could go out on a connection
+        # the server was closing at that moment ("connection reset"). In production the TLS proxy
+        # stands in between (docs/DEPLOY.md) and keeps the phones' connections itself.
         server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-             "server:create_app()"], cwd=ROOT, env=env)
+            [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--keep-alive", "75", "--bind", f"127.0.0.1:{port}",
+             "--log-level", "warning", "server:create_app()"], cwd=ROOT, env=env)
         url = f"http://127.0.0.1:{port}"
         for _ in range(120):
             try:

@@ -108,11 +108,12 @@ def epoch_day(column):
     return cast(func.julianday(column) - 2440587.5, Integer)
 
 
-def review_interval():
+def review_interval(review_every=Outcome.review_every):
+    """An outcome's review interval in days, in SQL (of `review_every`, a column holding it)."""
     return case(
-        (Outcome.review_every == "weekly", 7),
-        (Outcome.review_every == "fortnightly", 14),
-        (Outcome.review_every == "quarterly", 91),
+        (review_every == "weekly", 7),
+        (review_every == "fortnightly", 14),
+        (review_every == "quarterly", 91),
         else_=30,
     )
 

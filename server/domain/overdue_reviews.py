@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from sqlalchemy import and_, func, select, tuple_
-from sqlalchemy.orm import aliased
 
 from ..database import insert_ignoring_conflict
 from ..extensions import db
@@ -65,24 +64,27 @@ def overdue_reviews(user: User, today: date | None = None, outcome_id: str | Non
     in_scope = and_(Outcome.status == "active", Person.ended_on.is_(None), access.readable_rows(user, "overdue_review", Person))
     if outcome_id is not None:
         in_scope = and_(in_scope, Outcome.id == outcome_id)
-    earlier = aliased(Review)
-    latest = (
-        select(earlier.id).where(earlier.outcome_id == Outcome.id)
-        .order_by(earlier.happened_at.desc(), earlier.id.desc()).limit(1)
-        .correlate(Outcome).scalar_subquery()
-    )
-    due_day = func.coalesce(epoch_day(Review.happened_at), epoch_day(Outcome.starts_on)) + review_interval()
-    query = (
-        select(Outcome.id, Outcome.review_every, Outcome.starts_on, Outcome.domain, Review.happened_at,
-               Person.id, Person.name, Person.preferred_name, Service.id, Service.name)
+    # Each outcome's latest review date, read from the (outcome, date) index alone (a max is one
+    # step down the index per outcome), then the due day worked out once per row from it.
+    latest = select(func.max(Review.happened_at)).where(Review.outcome_id == Outcome.id).correlate(Outcome).scalar_subquery()
+    rows = (
+        select(Outcome.id.label("outcome_id"), Outcome.review_every, Outcome.starts_on, Outcome.domain, latest.label("last_at"),
+               Person.id.label("person_id"), Person.name.label("person_name"), Person.preferred_name,
+               Service.id.label("service_id"), Service.name.label("service_name"))
         .join(Person, Person.id == Outcome.person_id)
         .join(Service, Service.id == Person.service_id)
-        .outerjoin(Review, Review.id == latest)
-        .where(in_scope, due_day < day_number(today))
-        .order_by(due_day, Person.name, Outcome.domain, Outcome.id)
+        .where(in_scope)
+        .subquery()
+    )
+    due_day = func.coalesce(epoch_day(rows.c.last_at), epoch_day(rows.c.starts_on)) + review_interval(rows.c.review_every)
+    query = (
+        select(rows.c.outcome_id, rows.c.review_every, rows.c.starts_on, rows.c.domain, rows.c.last_at, rows.c.person_id,
+               rows.c.person_name, rows.c.preferred_name, rows.c.service_id, rows.c.service_name)
+        .where(due_day < day_number(today))
+        .order_by(due_day, rows.c.person_name, rows.c.domain, rows.c.outcome_id)
     )
     if after is not None:
-        query = query.where(tuple_(due_day, Person.name, Outcome.domain, Outcome.id) > tuple_(*after))
+        query = query.where(tuple_(due_day, rows.c.person_name, rows.c.domain, rows.c.outcome_id) > tuple_(*after))
     if limit is not None:
         query = query.limit(limit)
     found = []

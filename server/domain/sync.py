@@ -54,6 +54,7 @@ from flask import current_app, g, has_request_context, request
 from marshmallow import Schema, ValidationError
 from sqlalchemy import Integer, String, and_, cast, func, insert, inspect as sa_inspect, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import defer
 
 from ..database import insert_ignoring_conflict
 from ..extensions import db
@@ -647,7 +648,10 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
         model = Tombstone if name == TOMBSTONE else ENTITIES[name].model
         pk = _pk(model)
         keys = [int(k) for k in pks] if isinstance(pk.type, Integer) else pks
-        for row in db.session.execute(select(model).where(pk.in_(keys))).scalars():
+        query = select(model).where(pk.in_(keys))
+        if hasattr(model, "field_versions"):  # the server's merge bookkeeping: never sent, so not read
+            query = query.options(defer(model.field_versions))
+        for row in db.session.execute(query).scalars():
             loaded[(name, str(getattr(row, pk.key)))] = row
 
     changes = []
