@@ -484,6 +484,23 @@ def test_commissioners_get_nothing_named(demo, api_for):
         assert commissioner.post(url, json=body).status_code in (403, 404)
 
 
+def test_a_name_given_after_a_commissioner_has_looked_is_hidden_from_them_at_once(demo, api_for):
+    """The organisation's name words are kept between requests; a new or changed name is seen at once."""
+    commissioner = api_for(COMMISSIONER)
+    cid = change_id(demo, "Quieter breakfast time (staggered, radio off)")
+
+    def shown() -> str:
+        return {c["id"]: c["description"] for c in commissioner.get("/api/v1/changes").get_json()}[cid]
+
+    assert shown() == "Quieter breakfast time (staggered, radio off)"
+    ben = person_id(demo, "Ben Carter")
+    with demo.app_context():
+        version = db.session.get(Person, ben).version
+    r = api_for("admin@demo.example").patch(f"/api/v1/people/{ben}", json={"version": version, "preferred_name": "Radio"})
+    assert r.status_code == 200, r.get_json()
+    assert shown() == "A change in Elm Court"
+
+
 def test_people_supported_and_admins_see_no_changes(demo, api_for):
     for email in ("person@demo.example", "admin@demo.example"):
         api = api_for(email)
