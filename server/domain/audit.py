@@ -91,7 +91,7 @@ def entry(actor, action: str, entity: str, entity_id=None, person=None, service_
 def record_many(rows: list[dict]) -> None:
     """Insert entries made with `entry` in one statement (a job that records thousands at once)."""
     if rows:
-        db.session.execute(insert(AuditEvent), rows)
+        db.session.execute(insert(AuditEvent.__table__), rows)  # Core executemany: no ORM bulk bookkeeping
 
 
 def viewed(actor, person, what: str = "person", entity_id=None) -> None:
