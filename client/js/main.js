@@ -71,7 +71,11 @@ async function boot() {
   }
   await route();
   if (user) {
-    sync.syncNow().then(refreshIfIdle);
+    // Redraw the page in view once the first sync has brought records. Not when it ran and changed
+    // nothing (a role that pulls no records, such as a commissioner, or nothing new): redrawing then
+    // only swaps the page under the user's finger. When it did not run (another sync held the lock),
+    // redraw as before.
+    sync.syncNow().then((changed) => (changed === false ? undefined : refreshIfIdle()));
     import("./views/inbox.js").then((m) => m.refreshUnread());
   }
 }

@@ -101,20 +101,22 @@ export function syncNow() {
         setState({ signedOut: true });
         return;
       }
-      await push(gen, signal);
-      await pull(gen, signal);
+      const sent = await push(gen, signal);
+      const pulled = await pull(gen, signal);
       check(gen);
       const sentAt = new Date().toISOString();
       await store.setMeta("last_sent", sentAt);
       setState({ offline: false, signedOut: false, lastError: null, lastSent: sentAt });
+      return sent || pulled > 0; // whether this sync changed what the phone holds
     } catch (err) {
-      if (err instanceof Stopped || err instanceof Aborted || gen !== generation) return;
+      if (err instanceof Stopped || err instanceof Aborted || gen !== generation) return false;
       if (err instanceof OfflineError) setState({ offline: true });
       else if (err instanceof ApiError && err.status === 401) {
         if (err.code === "account_deactivated") await wipeDeactivated();
         setState({ signedOut: true });
       }
       else setState({ lastError: err.message });
+      return false;
     } finally {
       if (gen === generation) setState({ syncing: false });
       await refreshCounts();
@@ -129,31 +131,34 @@ export async function wipeDeactivated() {
   setState({ deactivated: true, waiting: 0, attention: 0 });
 }
 
+// Sends the outbox; true if the server answered any of it.
 async function push(gen, signal) {
   check(gen);
   const deviceId = await store.deviceId();
   let renumbered = 0;
+  let sent = false;
   for (;;) {
     check(gen);
     const pending = (await store.outbox()).filter((e) => e.status === "pending").sort((a, b) => a.id - b.id);
-    if (!pending.length) return;
+    if (!pending.length) return sent;
     const batch = pending.slice(0, BATCH);
     const reply = await post("/api/v1/sync/push", {
       device_id: deviceId,
       mutations: batch.map(({ id, name, args, at }) => ({ id, name, args, at })),
     }, { signal });
     check(gen);
+    sent = true;
     const { handled, reused } = await applyResults(reply, batch, gen);
     // The server's numbering and the phone's disagree (its database was restored from a backup, or
     // the phone's numbering restarted): renumber from where the server is and send again. Twice is
     // enough; more would mean something else is wrong, and the next sync tries again.
     if (reply.gap || reused) {
-      if (renumbered >= 2) return;
+      if (renumbered >= 2) return sent;
       renumbered += 1;
       await renumberFrom(reply, gen);
       continue;
     }
-    if (!handled) return;
+    if (!handled) return sent;
   }
 }
 
@@ -208,8 +213,10 @@ async function applyResults(reply, batch, gen) {
   return { handled: handled > 0, reused: reused > 0 };
 }
 
+// Pulls to the end; returns how many changes it applied (a reset counts as one).
 async function pull(gen, signal) {
   let cursor = (await store.getMeta("cursor")) || 0;
+  let applied = 0;
   for (let page = 0; page < 100; page += 1) {
     check(gen);
     const reply = await get(`/api/v1/sync/pull?cursor=${encodeURIComponent(cursor)}`, { signal });
@@ -217,12 +224,15 @@ async function pull(gen, signal) {
       // The server's history does not match this copy (a restored database): start again from zero.
       await clearRecords(gen);
       cursor = 0;
+      applied += 1;
       continue;
     }
     await applyChanges(reply.changes || [], reply.cursor, gen);
+    applied += (reply.changes || []).length;
     cursor = reply.cursor;
     if (!reply.more) break;
   }
+  return applied;
 }
 
 async function clearRecords(gen) {
