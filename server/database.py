@@ -78,7 +78,11 @@ def optimize(engine: Engine | None = None, bulk_load: bool = False) -> None:
     `flask reminders send`, and after a bulk load. PostgreSQL's autovacuum keeps its own statistics,
     so there this does nothing unless `bulk_load` (one ANALYZE, before autovacuum gets to it)."""
     engine = engine or db.engine
-    with engine.connect() as connection:
+    # BEGIN IMMEDIATE on SQLite: PRAGMA optimize and ANALYZE write their statistics, and a
+    # transaction that began by reading cannot upgrade its snapshot once another process (a second
+    # `reminders send`, an app server) has committed since: it fails at once with "database is
+    # locked", whatever the busy timeout. Taking the write lock first waits for it instead.
+    with write_intent(), engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             analysed = connection.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first()
             connection.exec_driver_sql("PRAGMA optimize" if analysed else "ANALYZE")
