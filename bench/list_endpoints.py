@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import make_org  # noqa: E402
-from read_paths import Session, database_for  # noqa: E402
+from read_paths import Session, app_for, database_for  # noqa: E402
 
 LIMIT_MS = 300.0
 REPEAT = 5
@@ -91,10 +91,7 @@ def with_history(app) -> None:
 
 
 def measure(database: str) -> dict:
-    from server import create_app
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database, "SECRET_KEY": "bench", "RATELIMIT_STORAGE_URI": "memory://",
-                      "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False})
+    app = app_for(database)
     with_history(app)
     sessions = {who: Session(app, f"{who}@scale.example") for who in sorted({who for _, who, _ in LISTS})}
     out = {"session": timed(lambda: sessions["worker1"].get("/api/v1/session"), 9)}

@@ -64,10 +64,22 @@ def timed(fn, repeat: int = 3) -> float:
     return statistics.median(times)
 
 
-def full_sync(s: Session) -> tuple[int, int]:
+def app_for(database: str):
+    """The app on an organisation made by bench/make_org.py, for the test client (no rate limits)."""
+    from server import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": database, "SECRET_KEY": "bench", "RATELIMIT_STORAGE_URI": "memory://",
+                       "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False})
+
+
+def full_sync(s: Session, page_times: list[float] | None = None) -> tuple[int, int]:
+    """Every pull page from cursor 0: (pages, rows). Each page's time is added to `page_times`."""
     cursor, pages, rows = 0, 0, 0
     while True:
+        started = time.perf_counter()
         body = s.get(f"/api/v1/sync/pull?cursor={cursor}")
+        if page_times is not None:
+            page_times.append(time.perf_counter() - started)
         pages += 1
         rows += len(body["changes"])
         cursor = body["cursor"]
@@ -91,37 +103,24 @@ def manager_full_sync(database: str) -> dict:
     """Manager 1's first sync of everything in their scope, page by page."""
     from sqlalchemy import func, select
 
-    from server import create_app
     from server.extensions import db
     from server.models import Person, User, UserService
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database, "SECRET_KEY": "bench", "RATELIMIT_STORAGE_URI": "memory://",
-                      "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False})
+    app = app_for(database)
     with app.app_context():
         people = db.session.execute(
             select(func.count()).select_from(Person).join(UserService, UserService.service_id == Person.service_id)
             .join(User, User.id == UserService.user_id).where(User.email == "manager1@scale.example")).scalar_one()
         db.session.remove()
-    manager = Session(app, "manager1@scale.example")
-    cursor, rows, pages = 0, 0, []
+    pages: list[float] = []
     t0 = time.perf_counter()
-    while True:
-        t1 = time.perf_counter()
-        body = manager.get(f"/api/v1/sync/pull?cursor={cursor}")
-        pages.append(time.perf_counter() - t1)
-        rows += len(body["changes"])
-        cursor = body["cursor"]
-        if not body["more"]:
-            break
+    _, rows = full_sync(Session(app, "manager1@scale.example"), pages)
     return {"people": people, "seconds": time.perf_counter() - t0, "pages": len(pages), "rows": rows,
             "first": statistics.median(pages[:10]), "last": statistics.median(pages[-11:-1] or pages[-1:])}
 
 
 def measure(database: str) -> dict:
-    from server import create_app
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database, "SECRET_KEY": "bench", "RATELIMIT_STORAGE_URI": "memory://",
-                      "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False})
+    app = app_for(database)
     worker = Session(app, "worker1@scale.example")
     manager = Session(app, "manager1@scale.example")
     pages, rows = full_sync(worker)

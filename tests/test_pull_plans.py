@@ -9,6 +9,7 @@ import pytest
 from server.domain import sync
 from tests import factories
 from tests.test_statement_counts import grow
+from tests.test_sync import pull_all
 
 
 @pytest.fixture
@@ -17,13 +18,9 @@ def org(app):
 
 
 def full_sync(api, limit: int) -> list[tuple]:
-    cursor, seen = 0, []
-    while True:
-        body = api.get(f"/api/v1/sync/pull?cursor={cursor}&limit={limit}").get_json()
-        seen += [(c["entity"], c["id"], c["seq"], c["op"]) for c in body["changes"]]
-        cursor = body["cursor"]
-        if not body["more"]:
-            return seen
+    changes: list[dict] = []
+    pull_all(api, limit=limit, log=changes)
+    return [(c["entity"], c["id"], c["seq"], c["op"]) for c in changes]
 
 
 @pytest.mark.parametrize("role", ["registered_manager", "support_worker"])

@@ -91,8 +91,9 @@ def statuses(reply) -> list[str]:
     return [r["status"] for r in reply["results"]]
 
 
-def pull_all(api, cursor=0, limit=None, state=None):
-    """Pull every page from `cursor` and apply it as the phone does. Returns (state, cursor, pages)."""
+def pull_all(api, cursor=0, limit=None, state=None, log=None):
+    """Pull every page from `cursor` and apply it as the phone does. Returns (state, cursor, pages).
+    Every change pulled, in order, is added to `log` when one is given."""
     state = {} if state is None else state
     pages = 0
     while True:
@@ -107,6 +108,8 @@ def pull_all(api, cursor=0, limit=None, state=None):
         if limit:
             assert len(body["changes"]) <= limit
         apply_changes(state, body["changes"])
+        if log is not None:
+            log.extend(body["changes"])
         assert body["cursor"] >= cursor
         cursor = body["cursor"]
         if not body["more"]:

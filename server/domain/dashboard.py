@@ -53,6 +53,7 @@ from . import access, audit
 from .care_plan_audits import add_months, interval_months
 from .errors import Forbidden, Invalid
 from .learning import parse_month
+from .rule_data import DEFAULT_REVIEW_INTERVAL_DAYS, REVIEW_INTERVAL_DAYS
 
 RULES = ("deterioration", "stagnation", "overdue")
 CHANGE_MONTHS = 6
@@ -108,14 +109,16 @@ def epoch_day(column):
     return cast(func.julianday(column) - 2440587.5, Integer)
 
 
+def the_day(number: int) -> date:
+    """The date `number` days after 1970-01-01 (the inverse of day_number)."""
+    return EPOCH + timedelta(days=number)
+
+
 def review_interval(review_every=Outcome.review_every):
-    """An outcome's review interval in days, in SQL (of `review_every`, a column holding it)."""
-    return case(
-        (review_every == "weekly", 7),
-        (review_every == "fortnightly", 14),
-        (review_every == "quarterly", 91),
-        else_=30,
-    )
+    """An outcome's review interval in days, in SQL (of `review_every`, a column holding it): the
+    intervals of server/data/rules.json, as outcome_facts.due_after uses them."""
+    return case(*[(review_every == every, days) for every, days in REVIEW_INTERVAL_DAYS.items()],
+                else_=DEFAULT_REVIEW_INTERVAL_DAYS)
 
 
 def audit_threshold(cutoff: date, months: int) -> date:

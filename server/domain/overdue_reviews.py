@@ -11,8 +11,8 @@ from sqlalchemy import and_, func, select, tuple_
 from ..database import insert_ignoring_conflict
 from ..extensions import db
 from ..models import CaseloadAssignment, Outcome, Person, Review, ReviewAcknowledgement, Service, User
-from . import access, audit, outcomes
-from .errors import Clash, Invalid
+from . import access, audit, keyset, outcomes
+from .errors import Clash
 from .viewlog import viewed_people
 
 ACK_ENTITY = "overdue_review"
@@ -22,42 +22,26 @@ class NotOverdue(Clash):
     code = "not_overdue"
 
 
-def _cursor_key(cursor: str) -> tuple[int, str, str, str]:
-    """The key (due day number, person's name, outcome, id) that a next_cursor carries."""
-    import base64
-    import binascii
-    import json
-
-    from .dashboard import day_number
-
-    try:
-        after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not (isinstance(after, list) and len(after) == 4 and all(isinstance(v, str) for v in after)):
-            raise ValueError
-        return (day_number(date.fromisoformat(after[0])), after[1], after[2], after[3])
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise Invalid("This cursor is not one the server gave out.", fields={"cursor": ["Not a valid cursor."]}) from None
+# A page's order, and what its cursor names: most days late first (the due date), then the person's
+# name, the outcome and its id.
+CURSOR_KINDS = (date, str, str, str)
 
 
-def _next_cursor(item: dict) -> str:
-    import base64
-    import json
-
-    key = [item["due_on"].isoformat(), item["person_name"], item["domain"], item["outcome_id"]]
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+def _cursor_keys(item: dict) -> list:
+    return [item["due_on"], item["person_name"], item["domain"], item["outcome_id"]]
 
 
 def overdue_reviews(user: User, today: date | None = None, outcome_id: str | None = None,
-                    after: tuple | None = None, limit: int | None = None) -> list[dict]:
+                    after: list | None = None, limit: int | None = None) -> list[dict]:
     """Active outcomes whose review date has passed, among the people `user` may see: a manager's
     services, every service for a senior leader, a worker's own caseload; most days late first,
-    then by person's name, outcome and id. With `after` (a cursor's key) only the items after it,
+    then by person's name, outcome and id. With `after` (a cursor's keys) only the items after it,
     with `limit` at most that many. Ordered and cut in SQL, so a page reads only its own rows'
     keyworkers and acknowledgements: a fixed number of statements however long the list. The due
     date is worked out in SQL (the latest review, found on the (outcome, date) index, else the
     start, plus the interval; outcomes.next_review_due says the same), and every look-up names the
     people in scope by a subquery or the page's own rows, never by a parameter per overdue item."""
-    from .dashboard import day_number, epoch_day, review_interval
+    from .dashboard import day_number, epoch_day, review_interval, the_day
 
     access.require_read(user, "overdue_review")
     today = today or date.today()
@@ -78,19 +62,19 @@ def overdue_reviews(user: User, today: date | None = None, outcome_id: str | Non
     )
     due_day = func.coalesce(epoch_day(rows.c.last_at), epoch_day(rows.c.starts_on)) + review_interval(rows.c.review_every)
     query = (
-        select(rows.c.outcome_id, rows.c.review_every, rows.c.starts_on, rows.c.domain, rows.c.last_at, rows.c.person_id,
-               rows.c.person_name, rows.c.preferred_name, rows.c.service_id, rows.c.service_name)
+        select(rows.c.outcome_id, rows.c.domain, rows.c.person_id, rows.c.person_name, rows.c.preferred_name,
+               rows.c.service_id, rows.c.service_name, due_day)
         .where(due_day < day_number(today))
         .order_by(due_day, rows.c.person_name, rows.c.domain, rows.c.outcome_id)
     )
     if after is not None:
-        query = query.where(tuple_(due_day, rows.c.person_name, rows.c.domain, rows.c.outcome_id) > tuple_(*after))
+        after_due, *after_rest = after
+        query = query.where(tuple_(due_day, rows.c.person_name, rows.c.domain, rows.c.outcome_id)
+                            > tuple_(day_number(after_due), *after_rest))
     if limit is not None:
         query = query.limit(limit)
-    found = []
-    for oid, every, starts_on, domain_name, last_at, pid, pname, preferred, sid, sname in db.session.execute(query):
-        due = outcomes.due_after("active", every, starts_on, last_at)
-        found.append((oid, domain_name, pid, pname, preferred, sid, sname, due))
+    # The due date shown is the one the list is ordered and paged by.
+    found = [(*row[:-1], the_day(row[-1])) for row in db.session.execute(query)]
     if not found:
         return []
     if limit is None:
@@ -151,12 +135,11 @@ def overdue_page(user: User, today: date | None = None, limit: int | None = None
     Without `limit`, the whole list. Only the people on the page are audited as viewed."""
     if limit is None and cursor is None:
         return overdue_list(user, today), None
-    after = _cursor_key(cursor) if cursor else None
+    after = keyset.decode_keys(cursor, CURSOR_KINDS) if cursor else None
     limit = limit or 100
-    items = overdue_reviews(user, today, after=after, limit=limit + 1)
-    page, more = items[:limit], len(items) > limit
+    page, next_cursor = keyset.split(overdue_reviews(user, today, after=after, limit=limit + 1), limit, _cursor_keys)
     _audit_overdue(user, page)
-    return page, _next_cursor(page[-1]) if more else None
+    return page, next_cursor
 
 
 def overdue_list(user: User, today: date | None = None) -> list[dict]:

@@ -179,6 +179,15 @@ def unsubscribe(user: User, endpoint: str) -> None:
     audit.record(user, "delete", "push_subscription", sub.id)
 
 
+def subscribed_users(user_ids: list[str]) -> set[str]:
+    """Those of `user_ids` with at least one push subscription (500 ids a statement)."""
+    found: set[str] = set()
+    for start in range(0, len(user_ids), 500):
+        found.update(db.session.execute(
+            select(PushSubscription.user_id).where(PushSubscription.user_id.in_(user_ids[start:start + 500]))).scalars())
+    return found
+
+
 def subscriptions_of(user_id: str) -> list[PushSubscription]:
     return list(
         db.session.execute(

@@ -147,11 +147,9 @@ def _status(results: list[tuple[push.Target, push.Delivery]]) -> str:
     return f"failed: {first.detail}"[:40]
 
 
-def _record(user_id: str, notification_ids: list[str], results: list[tuple[push.Target, push.Delivery]],
-            claimed_at: datetime | None = None) -> str:
-    """Note on the subscriptions and the inbox rows how the push went. The rows are those named, or
-    (`claimed_at`) the user's rows this run claimed: still pending, made at the run's start.
-    Flushes; the caller's unit of work commits."""
+def _record(user_id: str, results: list[tuple[push.Target, push.Delivery]], claimed_at: datetime) -> str:
+    """Note on the user's subscriptions and on the rows this run claimed for them how the push
+    went. Flushes; the caller's unit of work commits."""
     status = _status(results)
     now = datetime.now(timezone.utc)
     for target, result in results:
@@ -164,24 +162,18 @@ def _record(user_id: str, notification_ids: list[str], results: list[tuple[push.
             sub.last_error = f"{now.isoformat(timespec='seconds')} {result.detail}"
         else:
             sub.last_error = None
-    for start in range(0, len(notification_ids), _IN_CHUNK):
-        db.session.execute(update(Notification).where(Notification.id.in_(notification_ids[start:start + _IN_CHUNK]))
-                           .values(push_status=status))
-    if claimed_at is not None:
-        db.session.execute(update(Notification).where(
-            Notification.user_id == user_id, Notification.created_at == claimed_at, Notification.push_status == "pending",
-        ).values(push_status=status))
+    _mark_claimed([user_id], claimed_at, status)
     return status
 
 
-def _mark_unsubscribed(user_ids: list[str], claimed_at: datetime) -> None:
-    """Note on the rows this run claimed for these users (none of whom has a push subscription)
-    that there was nowhere to push them. The caller's unit of work commits."""
+def _mark_claimed(user_ids: list[str], claimed_at: datetime, status: str) -> None:
+    """Set the push status of the rows this run claimed for these users: still pending, made at the
+    run's start (`claimed_at`). The caller's unit of work commits."""
     for start in range(0, len(user_ids), _IN_CHUNK):
         db.session.execute(update(Notification).where(
             Notification.user_id.in_(user_ids[start:start + _IN_CHUNK]), Notification.created_at == claimed_at,
             Notification.push_status == "pending",
-        ).values(push_status="no_subscription"))
+        ).values(push_status=status))
 
 
 @dataclass
@@ -235,14 +227,10 @@ def send_reminders(each: Each, today: date | None = None, sleep: Callable[[float
     if not owed:
         return summary
     # The users with no push subscription: their rows are marked in one transaction, not one each.
-    subscribed: set[str] = set()
-    owed_ids = sorted(owed)
-    for start in range(0, len(owed_ids), _IN_CHUNK):
-        subscribed.update(db.session.execute(select(PushSubscription.user_id).where(
-            PushSubscription.user_id.in_(owed_ids[start:start + _IN_CHUNK]))).scalars())
-    unsubscribed = [user_id for user_id in owed_ids if user_id not in subscribed]
+    subscribed = push.subscribed_users(sorted(owed))
+    unsubscribed = [user_id for user_id in sorted(owed) if user_id not in subscribed]
     if unsubscribed:
-        each(lambda: _mark_unsubscribed(unsubscribed, claimed_at))
+        each(lambda: _mark_claimed(unsubscribed, claimed_at, _status([])))
         for user_id in unsubscribed:
             del owed[user_id]
             summary.statuses[user_id] = "no_subscription"
@@ -254,7 +242,7 @@ def send_reminders(each: Each, today: date | None = None, sleep: Callable[[float
             db.session.rollback()  # no transaction stays open while we wait on the network
             payload, urgency = user.tally.message()
             results = [(t, push.deliver(t, payload, urgency, session=session, sleep=sleep)) for t in targets]
-            status = each(lambda user_id=user_id, results=results: _record(user_id, [], results, claimed_at))
+            status = each(lambda user_id=user_id, results=results: _record(user_id, results, claimed_at))
             summary.statuses[user_id] = status
             summary.subscriptions_removed += sum(1 for _, r in results if r.status == "gone")
             if status == "sent":
