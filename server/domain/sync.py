@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, lazyload
 
 from ..database import insert_ignoring_conflict
 from ..extensions import db
@@ -563,8 +564,11 @@ def _dump_person(person: Person) -> dict:
     }
 
 
+_EVIDENCE_OUT = EvidenceOut()
+
+
 def _dump_evidence(note: EvidenceNote) -> dict:
-    return {**EvidenceOut().dump(note), "outcome_id": note.outcome_id}
+    return {**_EVIDENCE_OUT.dump(note), "outcome_id": note.outcome_id}
 
 
 register_entity("person", Person, _dump_person)
@@ -615,7 +619,7 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
     # page costs the same at the end of a long first sync as at its start. The smallest limit + 1
     # seqs of the union are among the branches' own smallest, so the page is the same as before.
     #
-    # Which index a branch walks depends on the size of the user's scope against the organisation.
+    # Which index a branch walks depends on the size of the user's scope against the whole database.
     # A worker's 30 people are best read from the caseload (their rows by person_id, then the few
     # sorted); a manager's 5,000 of 50,000 are best read along the seq index, keeping the rows in
     # scope, which stops after about a page / (their share of the organisation) rows. The first
@@ -626,7 +630,20 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
     # see that LIMIT stops the seq walk early: a manager's page at 50,000 people read all 180,000 of
     # their reviews and sorted them, about 1 s a page). There the scope test is marked likely to
     # hold (`likelihood(…, 0.9)`, a no-op at run time), which makes the seq walk the cheaper plan.
-    from_caseload = _small_scope(user)
+    #
+    # Along the seq index, a page looks only at a window of seqs after the cursor, sized so that it
+    # should hold about WINDOW_PAGES pages of the user's rows (one counter stamps every table of every
+    # organisation, so a window of W seqs holds at most W rows in all). Without it, each table's
+    # walk ran on until it had a page of its own: nine walks of page x (organisation / scope) rows
+    # for the one page kept. A window that holds less than a page gives a shorter page, whose cursor
+    # is the window's end, with `more` set; the phone asks again from there.
+    in_scope, everyone = _scope_size(user)
+    from_caseload = in_scope * in_scope <= SMALL_SCOPE_FACTOR * max(everyone, 1)
+    if from_caseload:
+        end = upto
+    else:
+        rows_per_own_row = max(everyone, 1) / max(in_scope, 1)
+        end = min(upto, cursor + max(1, math.ceil((limit + 1) * WINDOW_PAGES * rows_per_own_row)))
     walk_seq_hint = not from_caseload and db.session.get_bind().dialect.name == "sqlite"
 
     def scoped(clause):
@@ -641,7 +658,7 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
         model = entity.model
         branches.append(first(
             select(model.seq.label("seq"), literal(entity.name, String).label("entity"), cast(_pk(model), String).label("pk"))
-            .where(model.seq > cursor, model.seq <= upto, scoped(entity.scope(user, access.phone_people(user, entity.kind)))),
+            .where(model.seq > cursor, model.seq <= end, scoped(entity.scope(user, access.phone_people(user, entity.kind)))),
             model.seq,
         ))
     # A record gone for everyone reaches those who could read its kind of the person.
@@ -653,7 +670,7 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
     branches.append(first(
         select(Tombstone.seq.label("seq"), literal(TOMBSTONE, String).label("entity"), cast(Tombstone.id, String).label("pk")).where(
             Tombstone.seq > cursor,
-            Tombstone.seq <= upto,
+            Tombstone.seq <= end,
             or_(Tombstone.user_id == user.id, gone_for_all),
         ),
         Tombstone.seq,
@@ -661,7 +678,7 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
     found = union_all(*branches).subquery()
     # Every row takes its own counter value, so seqs are unique and a page boundary splits nothing.
     page_rows = db.session.execute(select(found.c.seq, found.c.entity, found.c.pk).order_by(found.c.seq).limit(limit + 1)).all()
-    more = len(page_rows) > limit
+    full = len(page_rows) > limit
     page_rows = page_rows[:limit]
 
     wanted: dict[str, list[str]] = {}
@@ -675,6 +692,8 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
         query = select(model).where(pk.in_(keys))
         if hasattr(model, "field_versions"):  # the server's merge bookkeeping: never sent, so not read
             query = query.options(defer(model.field_versions))
+        if name != TOMBSTONE and ENTITIES[name].dump is dump_columns:  # columns only: no related rows read
+            query = query.options(lazyload("*"))
         for row in db.session.execute(query).scalars():
             loaded[(name, str(getattr(row, pk.key)))] = row
 
@@ -691,7 +710,9 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
     finally:
         _page_keyworkers.reset(token)
     _audit_pull(user, shown, loaded)
-    return {"cursor": page_rows[-1][0] if more else upto, "more": more, "reset": False, "changes": changes}
+    if full:
+        return {"cursor": page_rows[-1][0], "more": True, "reset": False, "changes": changes}
+    return {"cursor": end, "more": end < upto, "reset": False, "changes": changes}
 
 
 def _page_change(seq: int, name: str, pk: str, loaded: dict, changes: list, shown: dict) -> None:
@@ -713,16 +734,19 @@ def _page_change(seq: int, name: str, pk: str, loaded: dict, changes: list, show
 
 
 # Read a scope from its people when (people in scope)^2 <= SMALL_SCOPE_FACTOR x (people in the
-# organisation): where (rows of the scope) ~ (rows of a page) x (organisation / scope), for about 36
-# rows per person per table and pages of 500.
+# database): where (rows of the scope) ~ (rows of a page) x (database / scope), for about 36
+# rows per person per table and pages of 500. Otherwise walk the seq index, a window of about
+# WINDOW_PAGES pages of the scope's rows at a time.
 SMALL_SCOPE_FACTOR = 14
+WINDOW_PAGES = 2.0
 
 
-def _small_scope(user: User) -> bool:
+def _scope_size(user: User) -> tuple[int, int]:
+    """(people `user` may see, people in the database): every organisation's rows share the seq counter."""
     scope = select(func.count()).select_from(access.visible_people(user).subquery()).scalar_subquery()
-    everyone = select(func.count(Person.id)).where(Person.organisation_id == user.organisation_id).scalar_subquery()
-    in_scope, organisation = db.session.execute(select(scope, everyone)).one()
-    return in_scope * in_scope <= SMALL_SCOPE_FACTOR * max(organisation, 1)
+    everyone = select(func.count(Person.id)).scalar_subquery()
+    in_scope, everyone = db.session.execute(select(scope, everyone)).one()
+    return in_scope, everyone
 
 
 def _pk(model):

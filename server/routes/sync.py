@@ -1,6 +1,7 @@
 """Offline sync: push a device's outbox, pull what changed. The rules live in server/domain/sync.py."""
 from __future__ import annotations
 
+from flask import jsonify
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
@@ -30,4 +31,6 @@ def push(data):
 def pull(args):
     """What changed in your scope since `cursor`, oldest first. Repeat with the new cursor while
     `more` is true; a `delete` of a person means delete them and all their records."""
-    return sync.pull(current_user, args["cursor"], args["limit"])
+    # The domain builds the page in SyncPullOut's shape, each record already dumped by its own
+    # schema; sent as it is, since dumping a large page's changes a second time cost a tenth of it.
+    return jsonify(sync.pull(current_user, args["cursor"], args["limit"]))
