@@ -266,6 +266,9 @@ def make(n: int, database: str | None = None, seed: int = 1, quiet: bool = False
                         for pid, _, _, _ in people[first:first + 5]:
                             add(T.ChangePerson.__table__, {"change_id": cid, "person_id": pid}, synced=False)
         flush()
+        from server.domain.outcome_facts import set_last_reviewed
+
+        set_last_reviewed(conn)  # the reviews went in through the table, past the ORM hook that keeps it
         counts.update(add_history(conn, rng))
         conn.execute(text("DELETE FROM change_counter"))
         conn.execute(insert(T.ChangeCounter.__table__), [{"id": 1, "value": seq[0]}])

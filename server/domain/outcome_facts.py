@@ -8,8 +8,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, and_, select
-from sqlalchemy.orm import aliased, lazyload
+from sqlalchemy import Select, and_, bindparam, case, event, func, inspect as sa_inspect, or_, select, update
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from ..extensions import db
 from ..models import Action, Outcome, Review, User
@@ -186,3 +186,74 @@ def shown_action(action: Action) -> Action:
     """`action`, with what ActionOut shows about it loaded (`show`)."""
     show(actions=[action])
     return action
+
+
+# ---- the latest review's date, kept on the outcome ----
+# outcomes.last_reviewed_at is the latest happened_at of the outcome's reviews (None before the
+# first), so the overdue list orders a whole organisation's outcomes by due date with no look-up
+# per outcome. It is kept here, after every flush that writes reviews, whatever wrote them (a REST
+# call, a sync push, the demo). A new review moves it on with one UPDATE that compares with the
+# stored value, so two transactions adding reviews to one outcome at once both count (PostgreSQL
+# evaluates the second against the row the first left). A review removed or re-dated sets it again
+# from the reviews. Loads that insert reviews through the table call set_last_reviewed after.
+
+def _later_of(at):
+    column = Outcome.__table__.c.last_reviewed_at
+    return case((or_(column.is_(None), column < at), at), else_=column)
+
+
+def _latest_of_reviews():
+    outcomes = Outcome.__table__
+    return select(func.max(Review.happened_at)).where(Review.outcome_id == outcomes.c.id).scalar_subquery()
+
+
+def set_last_reviewed(connection, outcome_ids=None) -> None:
+    """Set last_reviewed_at from the reviews, for the outcomes `outcome_ids` names (a list or a
+    select), or for every outcome: after a load that inserted reviews through the table."""
+    outcomes = Outcome.__table__
+    statement = update(outcomes).values(last_reviewed_at=_latest_of_reviews(), updated_at=outcomes.c.updated_at)
+    if outcome_ids is not None:
+        statement = statement.where(outcomes.c.id.in_(outcome_ids))
+    connection.execute(statement)
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_last_reviewed(session: Session, _context) -> None:
+    newest: dict[str, datetime] = {}
+    again: set[str] = set()
+    for obj in session.new:
+        if isinstance(obj, Review) and obj.happened_at is not None:
+            if obj.outcome_id not in newest or newest[obj.outcome_id] < obj.happened_at:
+                newest[obj.outcome_id] = obj.happened_at
+    for obj in session.deleted:
+        if isinstance(obj, Review):
+            again.add(obj.outcome_id)
+    for obj in session.dirty:
+        if isinstance(obj, Review):
+            attrs = sa_inspect(obj).attrs
+            moved = attrs.outcome_id.history
+            if attrs.happened_at.history.has_changes() or moved.has_changes():
+                again.update(i for i in (obj.outcome_id, *moved.deleted) if i is not None)
+    if not newest and not again:
+        return
+    outcomes = Outcome.__table__
+    connection = session.connection()
+    if newest:
+        # In id order, so concurrent writers lock the outcomes they share in the same order.
+        connection.execute(
+            update(outcomes).where(outcomes.c.id == bindparam("outcome"))
+            .values(last_reviewed_at=_later_of(bindparam("at", type_=outcomes.c.last_reviewed_at.type)), updated_at=outcomes.c.updated_at),
+            [{"outcome": outcome_id, "at": at} for outcome_id, at in sorted(newest.items())],
+        )
+    if again:
+        set_last_reviewed(connection, sorted(again))
+    session.info.setdefault("last_reviewed_changed", set()).update(newest, again)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _expire_last_reviewed(session: Session, _context) -> None:
+    # Outcomes already loaded read the stored value afresh when next asked.
+    for outcome_id in session.info.pop("last_reviewed_changed", ()):
+        loaded = session.identity_map.get(session.identity_key(Outcome, outcome_id))
+        if loaded is not None:
+            session.expire(loaded, ["last_reviewed_at"])

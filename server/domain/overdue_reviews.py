@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, select, tuple_
 
 from ..database import insert_ignoring_conflict
 from ..extensions import db
-from ..models import CaseloadAssignment, Outcome, Person, Review, ReviewAcknowledgement, Service, User
+from ..models import CaseloadAssignment, Outcome, Person, ReviewAcknowledgement, Service, User
 from . import access, audit, keyset, outcomes
 from .errors import Clash
 from .viewlog import viewed_people
@@ -38,8 +38,8 @@ def overdue_reviews(user: User, today: date | None = None, outcome_id: str | Non
     then by person's name, outcome and id. With `after` (a cursor's keys) only the items after it,
     with `limit` at most that many. Ordered and cut in SQL, so a page reads only its own rows'
     keyworkers and acknowledgements: a fixed number of statements however long the list. The due
-    date is worked out in SQL (the latest review, found on the (outcome, date) index, else the
-    start, plus the interval; outcomes.next_review_due says the same), and every look-up names the
+    date is worked out in SQL (the latest review's date kept on the outcome, else the start, plus
+    the interval; outcomes.next_review_due says the same), and every look-up names the
     people in scope by a subquery or the page's own rows, never by a parameter per overdue item."""
     from .dashboard import day_number, epoch_day, review_interval, the_day
 
@@ -48,11 +48,11 @@ def overdue_reviews(user: User, today: date | None = None, outcome_id: str | Non
     in_scope = and_(Outcome.status == "active", Person.ended_on.is_(None), access.readable_rows(user, "overdue_review", Person))
     if outcome_id is not None:
         in_scope = and_(in_scope, Outcome.id == outcome_id)
-    # Each outcome's latest review date, read from the (outcome, date) index alone (a max is one
-    # step down the index per outcome), then the due day worked out once per row from it.
-    latest = select(func.max(Review.happened_at)).where(Review.outcome_id == Outcome.id).correlate(Outcome).scalar_subquery()
+    # Each outcome's latest review date is kept on it (outcome_facts: last_reviewed_at), so the due
+    # day is worked out once per row with no look-up of its reviews.
     rows = (
-        select(Outcome.id.label("outcome_id"), Outcome.review_every, Outcome.starts_on, Outcome.domain, latest.label("last_at"),
+        select(Outcome.id.label("outcome_id"), Outcome.review_every, Outcome.starts_on, Outcome.domain,
+               Outcome.last_reviewed_at.label("last_at"),
                Person.id.label("person_id"), Person.name.label("person_name"), Person.preferred_name,
                Service.id.label("service_id"), Service.name.label("service_name"))
         .join(Person, Person.id == Outcome.person_id)

@@ -42,6 +42,10 @@ class Outcome(Timestamps, Synced, Versioned, PhoneCreated, db.Model):
     owner_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     owner_name: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    # When the latest of its reviews happened (None before the first): kept by every write of a
+    # review (domain/outcome_facts.py), so a whole organisation's overdue list is ordered by due
+    # date without a look-up per outcome. Never sent: the reviews themselves are.
+    last_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     actions = relationship("Action", back_populates="outcome", order_by="Action.due_on", lazy="selectin")
     wellbeing_area_rows = relationship(
