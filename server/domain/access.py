@@ -246,9 +246,15 @@ def _no_such_person() -> NotFound:
 
 def visible_people(user: User) -> Select:
     """A select of the ids of the people whose records `user` can reach (before POLICY by kind)."""
-    q = select(Person.id).where(Person.organisation_id == user.organisation_id)
+    return select(Person.id).where(sees_person(user))
+
+
+def sees_person(user: User) -> ColumnElement:
+    """The test, on a row of people, that `user` can reach that person's records (before POLICY by
+    kind): visible_people's where clause, for queries that read the people table themselves."""
     if user.role == "support_worker":
-        return q.where(Person.id.in_(select(CaseloadAssignment.person_id).where(CaseloadAssignment.user_id == user.id)))
+        return and_(Person.organisation_id == user.organisation_id,
+                    Person.id.in_(select(CaseloadAssignment.person_id).where(CaseloadAssignment.user_id == user.id)))
     if user.role == "registered_manager":
         # The organisation is tested on the services: a person is in their service's organisation
         # (people.create_person, update_person and imports take only its own services). A test on
@@ -257,12 +263,12 @@ def visible_people(user: User) -> Select:
         # services' people: nine times in each pull page.
         services = (select(UserService.service_id).join(Service, Service.id == UserService.service_id)
                     .where(UserService.user_id == user.id, Service.organisation_id == user.organisation_id))
-        return select(Person.id).where(Person.service_id.in_(services))
+        return Person.service_id.in_(services)
     if user.role in SEES_WHOLE_ORGANISATION:
-        return q
+        return Person.organisation_id == user.organisation_id
     if user.role == "person":
-        return q.where(Person.id == user.person_id)
-    return q.where(false())
+        return and_(Person.organisation_id == user.organisation_id, Person.id == user.person_id)
+    return false()
 
 
 def visible_services(user: User) -> Select:
@@ -310,8 +316,12 @@ def readable_services(user: User, kind: str) -> Select:
 def readable_rows(user: User, kind: str, model) -> ColumnElement:
     """A where clause on `model` (Person, or a table with `person_id`) for the rows of `kind` that
     `user` may read by name."""
-    column = model.id if model is Person else model.person_id
-    clause = column.in_(readable_people(user, kind))
+    if model is Person:
+        # On the people table itself the test is on the row, not `id IN (the people in scope)`:
+        # a senior leader's list no longer builds the whole organisation's ids first.
+        clause = sees_person(user) if named(user, kind) else false()
+    else:
+        clause = model.person_id.in_(readable_people(user, kind))
     limit = ROW_LIMITS.get((kind, user.role))
     return and_(clause, limit()) if limit is not None else clause
 
