@@ -22,7 +22,8 @@ Pull  GET /api/v1/sync/pull?cursor=C&limit=N
   out:  {"cursor": 42, "more": false, "reset": false,
          "changes": [{"entity": "review", "op": "put", "id": "<id>", "seq": 40, "data": {...}},
                      {"entity": "person", "op": "delete", "id": "<id>", "seq": 41}]}
-  Apply changes in order. Call again with the new cursor while "more" is true. "reset": true means
+  Apply changes in order. Call again with the new cursor while "more" is true: a page may hold fewer
+  than the limit, even none, and still have more after it. "reset": true means
   the cursor is ahead of this server (a restored database): delete the local copy, pull from 0.
 """
 from __future__ import annotations
