@@ -54,10 +54,12 @@ from typing import Any, Callable
 from flask import current_app, g, has_request_context, request
 from marshmallow import Schema, ValidationError
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Integer,
     String,
     and_,
+    bindparam,
     cast,
     func,
     insert,
@@ -639,11 +641,10 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
     # is the window's end, with `more` set; the phone asks again from there.
     in_scope, everyone = _scope_size(user)
     from_caseload = in_scope * in_scope <= SMALL_SCOPE_FACTOR * max(everyone, 1)
-    if from_caseload:
-        end = upto
-    else:
+    window = None
+    if not from_caseload:
         rows_per_own_row = max(everyone, 1) / max(in_scope, 1)
-        end = min(upto, cursor + max(1, math.ceil((limit + 1) * WINDOW_PAGES * rows_per_own_row)))
+        window = max(1, math.ceil((limit + 1) * WINDOW_PAGES * rows_per_own_row))
     walk_seq_hint = not from_caseload and db.session.get_bind().dialect.name == "sqlite"
 
     def scoped(clause):
@@ -653,12 +654,14 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
         order = seq_column + 0 if from_caseload else seq_column
         return select(branch.order_by(order).limit(limit + 1).subquery())
 
+    # Bound parameters, so a page that looks at further windows reuses the compiled statement.
+    after, until = bindparam("after", type_=BigInteger), bindparam("until", type_=BigInteger)
     branches = []
     for entity in entities:
         model = entity.model
         branches.append(first(
             select(model.seq.label("seq"), literal(entity.name, String).label("entity"), cast(_pk(model), String).label("pk"))
-            .where(model.seq > cursor, model.seq <= end, scoped(entity.scope(user, access.phone_people(user, entity.kind)))),
+            .where(model.seq > after, model.seq <= until, scoped(entity.scope(user, access.phone_people(user, entity.kind)))),
             model.seq,
         ))
     # A record gone for everyone reaches those who could read its kind of the person.
@@ -669,15 +672,24 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
     )
     branches.append(first(
         select(Tombstone.seq.label("seq"), literal(TOMBSTONE, String).label("entity"), cast(Tombstone.id, String).label("pk")).where(
-            Tombstone.seq > cursor,
-            Tombstone.seq <= end,
+            Tombstone.seq > after,
+            Tombstone.seq <= until,
             or_(Tombstone.user_id == user.id, gone_for_all),
         ),
         Tombstone.seq,
     ))
     found = union_all(*branches).subquery()
     # Every row takes its own counter value, so seqs are unique and a page boundary splits nothing.
-    page_rows = db.session.execute(select(found.c.seq, found.c.entity, found.c.pk).order_by(found.c.seq).limit(limit + 1)).all()
+    find = select(found.c.seq, found.c.entity, found.c.pk).order_by(found.c.seq).limit(limit + 1)
+    # A window with nothing of the user's in it (their services were quiet while others' were
+    # busy) is passed over within the request, up to EMPTY_WINDOWS of them, rather than answered
+    # as an empty page: each request has a fixed cost.
+    end = cursor
+    for _ in range(1 if window is None else EMPTY_WINDOWS):
+        start, end = end, upto if window is None else min(upto, end + window)
+        page_rows = db.session.execute(find, {"after": start, "until": end}).all()
+        if page_rows or end >= upto:
+            break
     full = len(page_rows) > limit
     page_rows = page_rows[:limit]
 
@@ -685,10 +697,23 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
     for _, name, pk in page_rows:
         wanted.setdefault(name, []).append(pk)
     loaded: dict[tuple[str, str], Any] = {}
-    for name, pks in wanted.items():
+    # In the entities' order, so rows a record's schema loads with it (an outcome's actions, a
+    # review's evidence notes) are already in the session when their own entity's turn comes, and
+    # only the rest are read.
+    order = {name: i for i, name in enumerate(ENTITIES)}
+    for name, pks in sorted(wanted.items(), key=lambda item: order.get(item[0], len(order))):
         model = Tombstone if name == TOMBSTONE else ENTITIES[name].model
         pk = _pk(model)
         keys = [int(k) for k in pks] if isinstance(pk.type, Integer) else pks
+        if name != TOMBSTONE:
+            held = db.session.identity_map
+            for key in keys:
+                row = held.get(db.session.identity_key(model, key))
+                if row is not None:
+                    loaded[(name, str(key))] = row
+            keys = [key for key in keys if (name, str(key)) not in loaded]
+            if not keys:
+                continue
         query = select(model).where(pk.in_(keys))
         if hasattr(model, "field_versions"):  # the server's merge bookkeeping: never sent, so not read
             query = query.options(defer(model.field_versions))
@@ -739,6 +764,7 @@ def _page_change(seq: int, name: str, pk: str, loaded: dict, changes: list, show
 # WINDOW_PAGES pages of the scope's rows at a time.
 SMALL_SCOPE_FACTOR = 14
 WINDOW_PAGES = 2.0
+EMPTY_WINDOWS = 8
 
 
 def _scope_size(user: User) -> tuple[int, int]:
@@ -762,7 +788,8 @@ def _audit_pull(user: User, shown: dict[str, list[str]], loaded: dict) -> None:
     people = {row.id: row for (name, _), row in loaded.items() if name == "person"}
     missing = [pid for pid in shown if pid not in people]
     if missing:
-        people.update({p.id: p for p in db.session.execute(select(Person).where(Person.id.in_(missing))).scalars()})
+        # An entry needs each person's id and service only: read those, not whole people.
+        people.update({row.id: row for row in db.session.execute(select(Person.id, Person.service_id).where(Person.id.in_(missing)))})
     viewed_people(user, (people.get(pid) for pid in shown), "sync_pull", shown)
 
 

@@ -33,4 +33,5 @@ def pull(args):
     `more` is true; a `delete` of a person means delete them and all their records."""
     # The domain builds the page in SyncPullOut's shape, each record already dumped by its own
     # schema; sent as it is, since dumping a large page's changes a second time cost a tenth of it.
-    return jsonify(sync.pull(current_user, args["cursor"], args["limit"]))
+    # The signed-in user itself, not the request-bound proxy: a page reads it once per person shown.
+    return jsonify(sync.pull(current_user._get_current_object(), args["cursor"], args["limit"]))
