@@ -760,8 +760,9 @@ def _page_change(seq: int, name: str, pk: str, loaded: dict, changes: list, show
 
 # Read a scope from its people when (people in scope)^2 <= SMALL_SCOPE_FACTOR x (people in the
 # database): where (rows of the scope) ~ (rows of a page) x (database / scope), for about 36
-# rows per person per table and pages of 500. Otherwise walk the seq index, a window of about
-# WINDOW_PAGES pages of the scope's rows at a time.
+# rows per person per table and pages of 500 (pages of 1,000 would double it; the smaller factor
+# errs toward the seq walk, which its windows keep cheap). Otherwise walk the seq index, a window
+# of about WINDOW_PAGES pages of the scope's rows at a time.
 SMALL_SCOPE_FACTOR = 14
 WINDOW_PAGES = 2.0
 EMPTY_WINDOWS = 8
