@@ -615,7 +615,8 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
 
     # One query finds the page: (seq, entity, primary key) from every table, merged in seq order.
     # Then only the rows on the page are loaded, one query per entity that appears. A pull that
-    # finds nothing costs two queries after the counter (the scope's size, then the page).
+    # finds nothing costs two queries after the counter (the scope's size, then the page; along the
+    # seq index, one page query for each empty window passed over, EMPTY_WINDOWS at most).
     # Keyset paging per table: each branch takes only its own first limit + 1 rows after the cursor
     # (seq order, on the seq index), so the merge never sorts more than (tables x page) rows and a
     # page costs the same at the end of a long first sync as at its start. The smallest limit + 1
