@@ -108,9 +108,11 @@ def main(argv=None) -> int:
     parser.add_argument("--small", type=int, default=1000)
     parser.add_argument("--large", type=int, default=5000)
     parser.add_argument("--fresh", action="store_true", help="make the organisations again")
+    parser.add_argument("--small-database", help="URL of the small organisation (make_org.py --database), e.g. on PostgreSQL")
+    parser.add_argument("--large-database", help="URL of the large organisation")
     args = parser.parse_args(argv)
-    small = measure(database_for(args.small, args.fresh))
-    large = measure(database_for(args.large, args.fresh))
+    small = measure(database_for(args.small, args.fresh, args.small_database))
+    large = measure(database_for(args.large, args.fresh, args.large_database))
     noise = large["session"][1] / small["session"][1]
     limit = max(2.0, 2 * noise)
     print(f"List endpoints, first page of {PAGE}: {args.small:,} vs {args.large:,} people (median of {REPEAT})")

@@ -33,7 +33,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 import make_org  # noqa: E402
 
 
-def database_for(n: int, fresh: bool) -> str:
+def database_for(n: int, fresh: bool, url: str | None = None) -> str:
+    """The organisation of `n` people: `url` when given (one made by `make_org.py N --database URL`,
+    such as a PostgreSQL database), else bench-data/org-N.sqlite3, made if missing or `fresh`."""
+    if url:
+        return url
     path = ROOT / "bench-data" / f"org-{n}.sqlite3"
     if fresh or not path.exists():
         make_org.make(n, str(path))
@@ -140,9 +144,11 @@ def main(argv=None) -> int:
     parser.add_argument("--small", type=int, default=1000)
     parser.add_argument("--large", type=int, default=5000)
     parser.add_argument("--fresh", action="store_true", help="make the organisations again")
+    parser.add_argument("--small-database", help="URL of the small organisation (make_org.py --database), e.g. on PostgreSQL")
+    parser.add_argument("--large-database", help="URL of the large organisation")
     args = parser.parse_args(argv)
-    small = measure(database_for(args.small, args.fresh))
-    large = measure(database_for(args.large, args.fresh))
+    small = measure(database_for(args.small, args.fresh, args.small_database))
+    large = measure(database_for(args.large, args.fresh, args.large_database))
     noise = large["session"] / small["session"]
     limit = max(2.0, 2 * noise)
     print(f"P2 read paths: {args.small:,} vs {args.large:,} people (worker 1: {large['_pages']} pages, {large['_rows']:,} rows)")
@@ -155,7 +161,7 @@ def main(argv=None) -> int:
         failed |= over
         print(f"  {key:24} {small[key] * 1000:9.1f} ms  {large[key] * 1000:9.1f} ms  ratio {ratio:5.2f}"
               + ("  OVER THE LIMIT" if over else "" if held else "  (scope grows with the organisation: shown, not held)"))
-    sync = manager_full_sync(database_for(args.large, False))
+    sync = manager_full_sync(database_for(args.large, False, args.large_database))
     over = sync["seconds"] > MANAGER_SYNC_LIMIT
     print(f"  manager 1's full first sync ({sync['people']:,} people): {sync['seconds']:.1f} s, {sync['pages']} pages, "
           f"{sync['rows']:,} rows ({sync['rows'] / sync['seconds']:,.0f} rows/s); ratio to the 60 s limit "
