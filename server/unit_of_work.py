@@ -71,7 +71,7 @@ def init_app(app: Flask) -> None:
         if not views or response.status_code >= 400:
             return response
         try:
-            write(lambda: audit.write_views(views))
+            write(lambda: audit.record_many(views))
         except Exception:  # noqa: BLE001 - any failure to log the view withholds the data
             audit.log.exception("could not write %d view audit entries", len(views))
             from .errors import error_response

@@ -3,7 +3,7 @@
 Changes are audited inside the transaction that makes them. Views happen in read requests (GET),
 which must not take SQLite's write lock halfway through a read: their entries are kept aside and
 written in one short write transaction of their own when the request has produced its reply
-(`write_views`, committed by server/unit_of_work.init_app). If that write fails, the reply is
+(`record_many`, committed by server/unit_of_work.init_app). If that write fails, the reply is
 withheld (503): nobody reads a record without the read being logged.
 """
 from __future__ import annotations
@@ -25,37 +25,19 @@ from .errors import NotFound
 log = logging.getLogger(__name__)
 
 
-def write_views(views: list[dict]) -> None:
-    """Insert a read request's view entries (rows made by `entry`), in one executemany through the
-    table (a list of 5,000 people is one statement, not 5,000, and builds no ORM objects).
-    server/unit_of_work.init_app calls it once the reply is built, in a write transaction of its
-    own, and commits."""
-    record_many(views)
-
-
 def record(actor, action: str, entity: str, entity_id=None, person=None, service_id=None, **detail) -> None:
-    device_id = g.get("device_id") if has_request_context() else None
+    row = entry(actor, action, entity, entity_id, person, service_id, **detail)
     push = batch.current()
     if push is not None and action != "view":
         # A sync push inserts its mutations' entries in one statement when the batch is done,
         # keeping those of the mutations whose savepoint committed (batch.py, sync._push).
-        push.pending_audit.append(entry(actor, action, entity, entity_id, person, service_id, **detail))
+        push.pending_audit.append(row)
         return
     if action == "view" and has_request_context() and request.method in SAFE_METHODS:
-        g.setdefault("audit_views", []).append(entry(actor, action, entity, entity_id, person, service_id, **detail))
+        # A read request's views: written together once the reply is built (unit_of_work).
+        g.setdefault("audit_views", []).append(row)
         return
-    event = AuditEvent(
-        organisation_id=getattr(actor, "organisation_id", None),
-        service_id=service_id or getattr(person, "service_id", None),
-        user_id=getattr(actor, "id", None),
-        device_id=device_id,
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id) if entity_id is not None else None,
-        person_id=getattr(person, "id", None),
-        detail=detail,
-    )
-    db.session.add(event)
+    db.session.add(AuditEvent(**row))
 
 
 def entry(actor, action: str, entity: str, entity_id=None, person=None, service_id=None, **detail) -> dict:
@@ -75,7 +57,8 @@ def entry(actor, action: str, entity: str, entity_id=None, person=None, service_
 
 
 def record_many(rows: list[dict]) -> None:
-    """Insert entries made with `entry` in one statement (a job that records thousands at once)."""
+    """Insert entries made with `entry` in one statement: a job that records thousands at once, a
+    read request's views."""
     if rows:
         db.session.execute(insert(AuditEvent.__table__), rows)  # Core executemany: no ORM bulk bookkeeping
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from werkzeug.local import LocalProxy
+
 from . import access, audit
 
 
@@ -18,6 +20,8 @@ def viewed_people(actor, people: Iterable, what: str, ids: dict | None = None, *
     records is not a staff view. Returns how many entries were made."""
     if access.is_person(actor):
         return 0
+    if isinstance(actor, LocalProxy):  # current_user: resolved once, not for every person listed
+        actor = actor._get_current_object()
     count = 0
     seen = set()
     for person in people:
