@@ -24,11 +24,17 @@ While a push runs, `current()` returns its Batch and the domain functions consul
   the pull cursor does not mind (each seq is still taken once, and the counter stays at or above
   every stamped row);
 * audit entries are gathered per mutation and inserted in one statement at the end of the batch,
-  with the results (sync._push).
+  with the results (sync._push);
+* so are the outcomes whose latest review date moves (outcome_facts): `reviewed` holds each one's
+  newest stored happened_at, `reviewed_again` those to set again from their reviews (a review
+  re-dated or removed); one UPDATE at the end of the batch writes them (outcome_facts.write_batch).
+  Nothing in a push reads outcomes.last_reviewed_at (only the overdue list does).
 
 Every cache that a savepoint rollback could make wrong (a lock taken, a review or escalation
 written inside the rolled-back mutation) is dropped by `rolled_back()`; the next use reloads it.
-Audit entries of a mutation are kept only when its savepoint commits (`mutation_done`).
+Audit entries and review dates of a mutation are kept only when its savepoint commits
+(`mutation_done`); when mutations run as a group in one savepoint (sync._apply_group), only when
+the group's savepoint commits.
 """
 from __future__ import annotations
 
@@ -51,19 +57,33 @@ class Batch:
     seq_next: int = 0  # change counter values reserved for the push: seq_next .. seq_end - 1
     seq_end: int = 0
     seq_block: int = 1
+    grouped: bool = False  # mutations are running as a group under one savepoint (sync._apply_group)
     audit_rows: list[dict] = field(default_factory=list)
     pending_audit: list[dict] = field(default_factory=list)
+    reviewed: dict[str, Any] = field(default_factory=dict)  # outcome id -> newest happened_at stored
+    reviewed_again: set[str] = field(default_factory=set)
+    pending_reviewed: dict[str, Any] = field(default_factory=dict)
+    pending_again: set[str] = field(default_factory=set)
 
     def mutation_done(self, created_id: str | None = None) -> None:
-        """The mutation's savepoint committed: keep its audit entries; its id now exists."""
+        """The mutation's (or group's) savepoint committed: keep its audit entries and review dates;
+        its id now exists."""
         self.audit_rows.extend(self.pending_audit)
         self.pending_audit.clear()
+        for outcome_id, at in self.pending_reviewed.items():
+            if outcome_id not in self.reviewed or self.reviewed[outcome_id] < at:
+                self.reviewed[outcome_id] = at
+        self.pending_reviewed.clear()
+        self.reviewed_again.update(self.pending_again)
+        self.pending_again.clear()
         if created_id is not None:
             self.absent.pop(created_id, None)
 
     def rolled_back(self, record_id: str | None = None) -> None:
         """The mutation's savepoint rolled back: forget what it wrote and every lock it took."""
         self.pending_audit.clear()
+        self.pending_reviewed.clear()
+        self.pending_again.clear()
         self.locked.clear()
         self.history.clear()
         self.unanswered.clear()
@@ -73,6 +93,15 @@ class Batch:
 
 def current() -> Batch | None:
     return _current.get()
+
+
+def flush(session) -> None:
+    """Flush now, unless a sync push is running mutations as a group: the group flushes once at its
+    end, so its rows go in with one INSERT per table (any query before then flushes first, as
+    autoflush always does)."""
+    push = _current.get()
+    if push is None or not push.grouped:
+        session.flush()
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased, lazyload
 
 from ..extensions import db
 from ..models import Action, Outcome, Review, User
+from . import batch
 from .rule_data import DEFAULT_REVIEW_INTERVAL_DAYS, OWNER_LABEL_WORDS, REVIEW_INTERVAL_DAYS
 
 
@@ -236,6 +237,25 @@ def _keep_last_reviewed(session: Session, _context) -> None:
                 again.update(i for i in (obj.outcome_id, *moved.deleted) if i is not None)
     if not newest and not again:
         return
+    push = batch.current()
+    if push is not None:
+        # A sync push writes them once, at its end, for the mutations that committed (batch.py).
+        for outcome_id, at in newest.items():
+            if outcome_id not in push.pending_reviewed or push.pending_reviewed[outcome_id] < at:
+                push.pending_reviewed[outcome_id] = at
+        push.pending_again.update(again)
+        return
+    _write(session, newest, again)
+
+
+def write_batch(session: Session, push: batch.Batch) -> None:
+    """Write the review dates a sync push gathered from its committed mutations (batch.py)."""
+    if push.reviewed or push.reviewed_again:
+        _write(session, push.reviewed, push.reviewed_again)
+        _expire_last_reviewed(session, None)
+
+
+def _write(session: Session, newest: dict[str, datetime], again: set[str]) -> None:
     outcomes = Outcome.__table__
     connection = session.connection()
     if newest:

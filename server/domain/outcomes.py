@@ -25,7 +25,7 @@ from ..schemas.outcome import (
     ReviewCreateSchema,
     ReviewExplainSchema,
 )
-from . import access, audit, dates, escalations, mutations, paging
+from . import access, audit, batch, dates, escalations, mutations, paging
 from .errors import Clash, Conflict, Duplicate, Forbidden, Invalid, NotFound
 from .outcome_facts import (  # noqa: F401 (read as outcomes.*)
     REVIEW_INTERVAL_DAYS,
@@ -313,7 +313,7 @@ def create_review(actor: User, data: dict) -> Review:
         outcome.status = "achieved"
         outcome.version += 1
         outcome.field_versions = {**(outcome.field_versions or {}), "status": outcome.version}
-    db.session.flush()
+    batch.flush(db.session)
     person = db.session.get(Person, outcome.person_id)
     audit.record(actor, "create", "review", review.id, person=person, score=review.score)
     escalations.after_review_stored(review)

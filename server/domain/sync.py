@@ -95,7 +95,7 @@ from ..models import (
     utcnow,
 )
 from ..schemas.outcome import ActionOut, EvidenceOut, OutcomeOut, ReviewOut
-from . import access, audit, batch, checks, events, feedback, outcomes
+from . import access, audit, batch, checks, events, feedback, outcome_facts, outcomes
 from . import changes as changes_module
 from .changeseq import current_seq, next_seq, tombstone
 from .errors import Conflict, DomainError, Duplicate, Forbidden, NotFound, TooLarge
@@ -150,8 +150,9 @@ def _push(user: User, device_id: str, mutations: list[dict]) -> dict:
 
 def _push_batch(push: batch.Batch, user: User, device_id: str, mutations: list[dict]) -> dict:
     """Apply the batch set-wise where that changes nothing about the result: the records it names are
-    loaded up front, audit entries and results are inserted in one statement each at the end (in
-    this transaction, before the commit), and each mutation still runs alone in its savepoint."""
+    loaded up front, mutations run in groups under one savepoint (each alone in its own savepoint
+    when one of them is refused), and audit entries, review dates and results are written in one
+    statement each at the end (in this transaction, before the commit)."""
     device = lock_device(user, device_id)
     _bind_to_session(device)
     last = device.last_mutation_id
@@ -164,33 +165,40 @@ def _push_batch(push: batch.Batch, user: User, device_id: str, mutations: list[d
                 select(MutationResult).where(MutationResult.device_id == device.id, MutationResult.mutation_id.in_(seen))
             ).scalars()
         }
-    _preload(push, [m for m in mutations if m["id"] > last])
-    results, gap, stored_results = [], None, []
+    # Which mutations are new (the next ids in order) and which the device sent before; the new ones
+    # are then applied in order (in groups, _apply_in_groups), and the replies keep the batch's order.
+    plan, todo, gap, next_id = [], [], None, last
     for mutation in mutations:
         n = mutation["id"]
-        if n <= last:
-            results.append(_replayed(mutation, stored.get(n)))
+        if n <= next_id:
+            plan.append(_replayed(mutation, stored.get(n)))
             continue
-        if n > last + 1:
-            gap = {"expected": last + 1, "received": n}
+        if n > next_id + 1:
+            gap = {"expected": next_id + 1, "received": n}
             break
-        result = apply_mutation(user, mutation)
-        stored_results.append(
-            {"device_id": device.id, "mutation_id": n, "name": mutation["name"], "status": result["status"], "result": result, "created_at": utcnow()}
-        )
-        results.append(result)
-        last = n
+        plan.append(None)
+        todo.append(mutation)
+        next_id = n
+    _preload(push, todo)
+    applied = _apply_in_groups(push, user, todo)
+    stored_results = [
+        {"device_id": device.id, "mutation_id": m["id"], "name": m["name"], "status": r["status"], "result": r, "created_at": utcnow()}
+        for m, r in zip(todo, applied)
+    ]
+    fresh = iter(applied)
+    results = [replayed if replayed is not None else next(fresh) for replayed in plan]
+    outcome_facts.write_batch(db.session, push)
     if push.audit_rows:
         db.session.execute(insert(AuditEvent), push.audit_rows)
     if stored_results:
         db.session.execute(insert(MutationResult), stored_results)
-    device.last_mutation_id = last
+    device.last_mutation_id = next_id
     device.last_seen_at = utcnow()
     db.session.flush()
     return {
         "device_id": device.id,
-        "last_mutation_id": last,
-        "resume_from": last + 1 if gap else None,
+        "last_mutation_id": next_id,
+        "resume_from": next_id + 1 if gap else None,
         "gap": gap,
         "results": results,
     }
@@ -322,6 +330,82 @@ def _replayed(mutation: dict, stored: MutationResult | None) -> dict:
     return {**base, "status": "duplicate", "original": stored.result if stored is not None else None}
 
 
+ALL_ALONE = -1  # _apply_group: the group's flush failed, so run each of its mutations alone
+
+
+def _apply_in_groups(push: batch.Batch, user: User, mutations: list[dict]) -> list[dict]:
+    """Apply `mutations` in order and return their results, exactly as applying each alone with
+    apply_mutation would, with fewer statements: they run as one group under a single savepoint
+    (_apply_group). When one of them does not simply apply (a rule refuses it, it is a duplicate or a
+    conflict, the code fails), the group is rolled back; the mutations before it run again as a
+    group, it runs alone in its own savepoint (apply_mutation, which decides its result), and the
+    group goes on after it. Each round either applies mutations or shortens the group. When the
+    group's one flush fails (a key another transaction took meanwhile), each of its mutations runs
+    alone, so the one that clashes is answered as it would have been on its own."""
+    results: list[dict] = []
+    start, end = 0, len(mutations)
+    while start < len(mutations):
+        done, stopped_at = _apply_group(push, user, mutations[start:end])
+        if stopped_at is None:
+            results.extend(done)
+            start, end = end, len(mutations)
+        elif stopped_at is ALL_ALONE:
+            results.extend(apply_mutation(user, m) for m in mutations[start:end])
+            start, end = end, len(mutations)
+        elif stopped_at == 0:
+            results.append(apply_mutation(user, mutations[start]))
+            start, end = start + 1, len(mutations)
+        else:
+            end = start + stopped_at
+    return results
+
+
+def _apply_group(push: batch.Batch, user: User, mutations: list[dict]) -> tuple[list[dict], int | None]:
+    """Run `mutations` one after another under one savepoint, flushing once at the end
+    (batch.flush). Returns (their results, None) when every one applied or was refused before
+    writing anything (args that fail their schema); else rolls the group back and returns ([], the
+    index of the first mutation that did not apply), or ([], ALL_ALONE) when the flush failed."""
+    savepoint = db.session.begin_nested()
+    results = []
+    push.grouped = True
+    try:
+        for index, mutation in enumerate(mutations):
+            base = {"id": mutation["id"], "name": mutation["name"], "record_id": _record_id(mutation["args"])}
+            try:
+                loaded = _loaded(mutation, base)
+                if isinstance(loaded, dict):  # refused before anything was written
+                    results.append(loaded)
+                    continue
+                fn, data = loaded
+                record = fn(user, data)
+            except Exception as exc:  # noqa: BLE001 - apply_mutation decides what it means
+                if _transient(exc):
+                    raise
+                savepoint.rollback()
+                push.rolled_back(base["record_id"])
+                return [], index
+            push.absent.pop(data["id"], None)
+            results.append({**base, "status": "applied", "entity": mutation["name"].split(".", 1)[0], "version": getattr(record, "version", None)})
+        try:
+            db.session.flush()  # the group's rows, one INSERT per table
+        except Exception as exc:  # noqa: BLE001 - a key clash (or a fault) no one mutation can be named for
+            if _transient(exc):
+                raise
+            savepoint.rollback()
+            push.rolled_back()
+            return [], ALL_ALONE
+        savepoint.commit()
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        push.rolled_back()
+        raise
+    finally:
+        push.grouped = False
+    push.mutation_done()
+    return results, None
+
+
 def apply_mutation(user: User, mutation: dict) -> dict:
     """Apply one mutation in a savepoint and return its result. Never raises for anything that is
     about this one mutation: bad input, a rule, a unique key it keeps hitting, or a fault in the code
@@ -338,7 +422,9 @@ def apply_mutation(user: User, mutation: dict) -> dict:
         return _server_error(base, exc)
 
 
-def _apply(user: User, mutation: dict, base: dict) -> dict:
+def _loaded(mutation: dict, base: dict):
+    """(the mutation's domain function, its args loaded by its schema), or the rejected result when
+    the name is unknown or the args do not load. Sets base["record_id"] to the loaded id."""
     name, args = mutation["name"], mutation["args"]
     entry = MUTATIONS.get(name)
     if entry is None:
@@ -351,7 +437,15 @@ def _apply(user: User, mutation: dict, base: dict) -> dict:
     except ValidationError as exc:
         return _validation_rejected(base, exc)
     base["record_id"] = data["id"]
-    entity = name.split(".", 1)[0]
+    return fn, data
+
+
+def _apply(user: User, mutation: dict, base: dict) -> dict:
+    loaded = _loaded(mutation, base)
+    if isinstance(loaded, dict):
+        return loaded
+    fn, data = loaded
+    entity = mutation["name"].split(".", 1)[0]
 
     push = batch.current()
 
