@@ -49,6 +49,7 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any, Callable
 
 from flask import current_app, g, has_request_context, request
@@ -72,7 +73,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import defer, lazyload
+from sqlalchemy.orm import defer
 
 from ..database import insert_ignoring_conflict
 from ..extensions import db
@@ -94,6 +95,7 @@ from ..models import (
     WeeklyCheck,
     utcnow,
 )
+from ..schemas import row_dump
 from ..schemas.outcome import ActionOut, EvidenceOut, OutcomeOut, ReviewOut
 from . import access, audit, batch, checks, events, feedback, outcome_facts, outcomes
 from . import changes as changes_module
@@ -583,28 +585,55 @@ class Entity:
     scope: Callable[[User, Any], Any]  # (user, select of the people whose `kind` records user reads) -> where clause
     key: Callable[[Any], str]
     kind: str  # the record kind in access.POLICY
+    # Reads a page's rows by id without the ORM (the rows `dump` takes); None: loaded as ORM objects.
+    read: Callable[[list], list] | None = None
 
 
 ENTITIES: dict[str, Entity] = {}
 
 
+# Columns a phone is never sent: the change counter (the change's own seq is), the retry digest and
+# the server's merge bookkeeping.
+NOT_SENT = frozenset({"seq", "origin_hash", "field_versions"})
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
 def dump_columns(obj) -> dict:
-    """A plain dict of a row's columns, for tables without an Out schema."""
-    out = {}
-    for attr in sa_inspect(type(obj)).column_attrs:
-        if attr.key in {"seq", "origin_hash", "field_versions"}:
-            continue
-        value = getattr(obj, attr.key)
-        out[attr.key] = value.isoformat() if isinstance(value, (date, datetime)) else value
-    return out
+    """A plain dict of a row's columns, for tables without an Out schema (ORM objects)."""
+    return {attr.key: _plain(getattr(obj, attr.key)) for attr in sa_inspect(type(obj)).column_attrs if attr.key not in NOT_SENT}
 
 
-def register_entity(name: str, model: type, dump: Callable[[Any], dict] = dump_columns, scope=None, key=None, kind=None) -> None:
+def dump_row(row) -> dict:
+    """dump_columns of a row read by `read_columns`."""
+    return {key: _plain(value) for key, value in row._mapping.items()}
+
+
+def read_columns(model: type) -> Callable[[list], list]:
+    """Reads rows of `model` by id as Core rows of the columns a phone is sent: a first sync reads
+    hundreds of thousands of rows, and building ORM objects for them cost more than the query."""
+    table = model.__table__
+    columns = [column for column in table.c if column.key not in NOT_SENT]
+
+    def read(keys: list) -> list:
+        return db.session.execute(select(*columns).where(table.c.id.in_(keys))).all()
+
+    return read
+
+
+def register_entity(name: str, model: type, dump: Callable[[Any], dict] | None = None, scope=None, key=None, kind=None,
+                    read: Callable[[list], list] | None = None) -> None:
     """Add a synced table to pull. Its rows go to whoever access.py lets read `kind` (default: the
     entity's name) of the row's person: by default `access.readable_rows`, which also applies the
-    policy's row limits. A custom `scope(user, readable)` gets the select of those people."""
+    policy's row limits. A custom `scope(user, readable)` gets the select of those people. Without
+    `dump`, the table's columns are sent, read without the ORM (`read_columns`, `dump_row`); `read`
+    reads the rows `dump` takes by id (default: ORM objects)."""
     if name in ENTITIES:
         raise ValueError(f"entity {name!r} is already registered")
+    if dump is None:
+        dump, read = dump_row, read or read_columns(model)
     kind = kind or name
     access.rule(kind)  # raises if the access policy does not know the kind
     ENTITIES[name] = Entity(
@@ -614,6 +643,7 @@ def register_entity(name: str, model: type, dump: Callable[[Any], dict] = dump_c
         scope=scope or (lambda user, readable: access.readable_rows(user, kind, model)),
         key=key or (lambda row: str(row.id)),
         kind=kind,
+        read=read,
     )
 
 
@@ -660,11 +690,31 @@ def _dump_person(person: Person) -> dict:
     }
 
 
-_EVIDENCE_OUT = EvidenceOut()
+_dump_evidence_out = row_dump.dumper(EvidenceOut)
+_read_evidence = read_columns(EvidenceNote)
 
 
-def _dump_evidence(note: EvidenceNote) -> dict:
-    return {**_EVIDENCE_OUT.dump(note), "outcome_id": note.outcome_id}
+def _dump_evidence(note) -> dict:
+    return {**_dump_evidence_out(note), "outcome_id": note.outcome_id}
+
+
+_read_review_rows = read_columns(Review)
+_evidence_columns = [column for column in EvidenceNote.__table__.c if column.key not in NOT_SENT]
+
+
+def _read_reviews(keys: list) -> list:
+    """Reviews by id, each with its evidence notes (`evidence`, in the order Review.evidence keeps),
+    as ReviewOut dumps them: two queries for a page, no ORM objects."""
+    reviews = _read_review_rows(keys)
+    notes: dict[str, list] = {}
+    notes_table = EvidenceNote.__table__
+    for start in range(0, len(reviews), 1000):
+        ids = [review.id for review in reviews[start:start + 1000]]
+        for note in db.session.execute(
+            select(*_evidence_columns).where(notes_table.c.review_id.in_(ids)).order_by(notes_table.c.created_at, notes_table.c.id)
+        ):
+            notes.setdefault(note.review_id, []).append(note)
+    return [SimpleNamespace(**review._mapping, evidence=notes.get(review.id, [])) for review in reviews]
 
 
 register_entity("person", Person, _dump_person)
@@ -678,8 +728,8 @@ register_entity(
 )
 register_entity("outcome", Outcome, OutcomeOut().dump)
 register_entity("action", Action, ActionOut().dump)
-register_entity("review", Review, ReviewOut().dump)
-register_entity("evidence", EvidenceNote, _dump_evidence)
+register_entity("review", Review, row_dump.dumper(ReviewOut), read=_read_reviews)
+register_entity("evidence", EvidenceNote, _dump_evidence, read=_read_evidence)
 register_entity("check", WeeklyCheck)
 register_entity("feedback", FeedbackConversation)
 register_entity("event", ServiceEvent)
@@ -792,14 +842,19 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
     for _, name, pk in page_rows:
         wanted.setdefault(name, []).append(pk)
     loaded: dict[tuple[str, str], Any] = {}
-    # In the entities' order, so rows a record's schema loads with it (an outcome's actions, a
-    # review's evidence notes) are already in the session when their own entity's turn comes, and
-    # only the rest are read.
+    # In the entities' order, so rows a record's schema loads with it (an outcome's actions) are
+    # already in the session when their own entity's turn comes, and only the rest are read. Tables
+    # with a `read` (reviews, evidence, checks, ...) are read as Core rows, not ORM objects.
     order = {name: i for i, name in enumerate(ENTITIES)}
     for name, pks in sorted(wanted.items(), key=lambda item: order.get(item[0], len(order))):
         model = Tombstone if name == TOMBSTONE else ENTITIES[name].model
         pk = _pk(model)
         keys = [int(k) for k in pks] if isinstance(pk.type, Integer) else pks
+        read = None if name == TOMBSTONE else ENTITIES[name].read
+        if read is not None:
+            for row in read(keys):
+                loaded[(name, str(row.id))] = row
+            continue
         if name != TOMBSTONE:
             held = db.session.identity_map
             for key in keys:
@@ -812,8 +867,6 @@ def pull(user: User, cursor: int = 0, limit: int | None = None) -> dict:
         query = select(model).where(pk.in_(keys))
         if hasattr(model, "field_versions"):  # the server's merge bookkeeping: never sent, so not read
             query = query.options(defer(model.field_versions))
-        if name != TOMBSTONE and ENTITIES[name].dump is dump_columns:  # columns only: no related rows read
-            query = query.options(lazyload("*"))
         for row in db.session.execute(query).scalars():
             loaded[(name, str(getattr(row, pk.key)))] = row
 

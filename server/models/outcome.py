@@ -111,7 +111,7 @@ class Review(Timestamps, Synced, PhoneCreated, db.Model):
     achieved: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
 
-    evidence = relationship("EvidenceNote", back_populates="review", order_by="EvidenceNote.created_at", lazy="selectin")
+    evidence = relationship("EvidenceNote", back_populates="review", order_by="[EvidenceNote.created_at, EvidenceNote.id]", lazy="selectin")
 
 
 class EvidenceNote(Timestamps, Synced, PhoneCreated, db.Model):
