@@ -7,8 +7,11 @@ endpoint calls, so a review made offline and one made through a form meet the sa
 the same audit entry. The device row is locked for the whole push (SELECT ... FOR UPDATE on
 PostgreSQL; on SQLite every write request already holds the write lock from BEGIN IMMEDIATE), so two
 copies of a batch pushed at the same moment apply each mutation once: the second waits, then finds
-`last_mutation_id` moved on and answers from the stored results. Each mutation runs in a SAVEPOINT,
-so a rejected one leaves nothing half-written, and the whole batch commits before the reply is built.
+`last_mutation_id` moved on and answers from the stored results. Mutations run in groups under one
+SAVEPOINT, flushed once per group; when one of them is refused the group is rolled back and that
+mutation runs alone in a SAVEPOINT of its own (_apply_in_groups), so a rejected one leaves nothing
+half-written and every result is the one it would get alone. The whole batch commits before the
+reply is built.
 If two transactions still collide on a unique key (two devices creating the same record at once) or
 deadlock, the mutation or the whole push is run once more and then sees what the other committed.
 Anything else that goes wrong in one mutation (a fault in the code, a constraint it breaks every
