@@ -729,8 +729,8 @@ register_entity(
     scope=lambda user, readable: and_(CaseloadAssignment.user_id == user.id, CaseloadAssignment.person_id.in_(readable)),
     key=lambda row: row.person_id,
 )
-register_entity("outcome", Outcome, OutcomeOut().dump)
-register_entity("action", Action, ActionOut().dump)
+register_entity("outcome", Outcome, row_dump.dumper(OutcomeOut))
+register_entity("action", Action, row_dump.dumper(ActionOut))
 register_entity("review", Review, row_dump.dumper(ReviewOut), read=_read_reviews)
 register_entity("evidence", EvidenceNote, _dump_evidence, read=_read_evidence)
 register_entity("check", WeeklyCheck)

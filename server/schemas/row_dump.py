@@ -4,8 +4,9 @@ A first sync sends hundreds of thousands of rows, each dumped by its record's sc
 EvidenceOut, ...). marshmallow walks its fields generically for every row; `dumper(schema)` reads the
 schema once and returns a function that builds the same dict directly: the schema stays the one
 definition of what is sent. Only the field kinds whose output is plain are compiled (String, Integer,
-Boolean, DateTime and Date in ISO format, and List/Nested of such schemas); a schema with anything
-else (a Method field, hooks, a custom format) is dumped by marshmallow itself. tests/test_row_dump.py
+Boolean, DateTime and Date in ISO format, List/Nested of such schemas, and Method fields, which call
+the schema's own method); a schema with anything else (hooks, a custom format, another field kind)
+is dumped by marshmallow itself. tests/test_row_dump.py
 checks both give the same output, row for row.
 
 Reads attributes (`getattr`), so it dumps ORM objects and SQLAlchemy Core rows alike.
@@ -59,11 +60,19 @@ def _converter(field: fields.Field) -> Callable[[Any], Any]:
     raise _NotPlain(f"{kind.__name__} field")
 
 
+def _itself(obj):
+    return obj
+
+
 def _compile(schema: Schema) -> Dump:
     if schema._hooks and any(schema._hooks.values()):
         raise _NotPlain("hooks")
     plan = []
     for name, field in schema.dump_fields.items():
+        if type(field) is fields.Method and field.serialize_method_name:
+            # The schema's own method, given the object (as marshmallow calls it).
+            plan.append((field.data_key or name, _itself, getattr(schema, field.serialize_method_name)))
+            continue
         plan.append((field.data_key or name, attrgetter(field.attribute or name), _converter(field)))
 
     def dump(obj) -> dict:
