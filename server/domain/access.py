@@ -30,6 +30,7 @@ from typing import Callable
 from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
+from werkzeug.local import LocalProxy
 
 from ..extensions import db
 from ..models import AuditEvent, CaseloadAssignment, EvidenceNote, Person, Service, User, UserService
@@ -71,6 +72,12 @@ FRONT_LINE = frozenset({"support_worker"})
 def _role(who) -> str | None:
     """A role name, or the role of a user (None for no one)."""
     return who if isinstance(who, str) or who is None else getattr(who, "role", None)
+
+
+def itself(user):
+    """The signed-in user object, not Flask-Login's request proxy (`current_user`): code that reads
+    the user once per mutation or per person listed resolves the proxy once, here."""
+    return user._get_current_object() if isinstance(user, LocalProxy) else user
 
 
 def is_person(who) -> bool:

@@ -145,7 +145,7 @@ def push(user: User, device_id: str, mutations: list[dict]) -> dict:
     if len(mutations) > limit:
         message = f"A push carries at most {limit} mutations; this one has {len(mutations)}. Send the rest in another push."
         raise TooManyMutations(message, fields={"mutations": [f"At most {limit} mutations per push."]}, limit=limit)
-    return _push(user, device_id, mutations)
+    return _push(access.itself(user), device_id, mutations)  # read per mutation: not through the proxy
 
 
 def _push(user: User, device_id: str, mutations: list[dict]) -> dict:
@@ -335,7 +335,7 @@ def _replayed(mutation: dict, stored: MutationResult | None) -> dict:
     return {**base, "status": "duplicate", "original": stored.result if stored is not None else None}
 
 
-ALL_ALONE = -1  # _apply_group: the group's flush failed, so run each of its mutations alone
+ALL_ALONE = object()  # _apply_group: the group's flush failed, so run each of its mutations alone
 
 
 def _apply_in_groups(push: batch.Batch, user: User, mutations: list[dict]) -> list[dict]:
@@ -365,7 +365,7 @@ def _apply_in_groups(push: batch.Batch, user: User, mutations: list[dict]) -> li
     return results
 
 
-def _apply_group(push: batch.Batch, user: User, mutations: list[dict]) -> tuple[list[dict], int | None]:
+def _apply_group(push: batch.Batch, user: User, mutations: list[dict]) -> tuple[list[dict], object]:
     """Run `mutations` one after another under one savepoint, flushing once at the end
     (batch.flush). Returns (their results, None) when every one applied or was refused before
     writing anything (args that fail their schema); else rolls the group back and returns ([], the
@@ -390,7 +390,7 @@ def _apply_group(push: batch.Batch, user: User, mutations: list[dict]) -> tuple[
                 push.rolled_back(base["record_id"])
                 return [], index
             push.absent.pop(data["id"], None)
-            results.append({**base, "status": "applied", "entity": mutation["name"].split(".", 1)[0], "version": getattr(record, "version", None)})
+            results.append(_applied(base, record))
         try:
             db.session.flush()  # the group's rows, one INSERT per table
         except Exception as exc:  # noqa: BLE001 - a key clash (or a fault) no one mutation can be named for
@@ -502,7 +502,7 @@ def _apply(user: User, mutation: dict, base: dict) -> dict:
             raise
         if push is not None:
             push.mutation_done(data["id"])
-        return {**base, "status": "applied", "entity": entity, "version": getattr(record, "version", None)}
+        return _applied(base, record)
     raise AssertionError("unreachable")
 
 
@@ -510,6 +510,10 @@ def _apply(user: User, mutation: dict, base: dict) -> dict:
 # again is the cure. 40P01 deadlock, 40001 serialization failure, 55P03 lock not available,
 # 08xxx connection exceptions, 57P01 admin shutdown.
 _TRANSIENT_STATES = {"40P01", "40001", "55P03", "57P01"}
+
+
+def _applied(base: dict, record) -> dict:
+    return {**base, "status": "applied", "entity": base["name"].split(".", 1)[0], "version": getattr(record, "version", None)}
 
 
 def _transient(exc: BaseException) -> bool:
@@ -604,24 +608,23 @@ def _plain(value):
     return value.isoformat() if isinstance(value, (date, datetime)) else value
 
 
-def dump_columns(obj) -> dict:
-    """A plain dict of a row's columns, for tables without an Out schema (ORM objects)."""
-    return {attr.key: _plain(getattr(obj, attr.key)) for attr in sa_inspect(type(obj)).column_attrs if attr.key not in NOT_SENT}
-
-
 def dump_row(row) -> dict:
-    """dump_columns of a row read by `read_columns`."""
+    """A row read by `read_columns` as a plain dict of its columns, for tables without an Out schema."""
     return {key: _plain(value) for key, value in row._mapping.items()}
+
+
+def sent_columns(model: type) -> list:
+    """The columns of `model`'s table a phone is sent."""
+    return [column for column in model.__table__.c if column.key not in NOT_SENT]
 
 
 def read_columns(model: type) -> Callable[[list], list]:
     """Reads rows of `model` by id as Core rows of the columns a phone is sent: a first sync reads
     hundreds of thousands of rows, and building ORM objects for them cost more than the query."""
-    table = model.__table__
-    columns = [column for column in table.c if column.key not in NOT_SENT]
+    columns, id_column = sent_columns(model), model.__table__.c.id
 
     def read(keys: list) -> list:
-        return db.session.execute(select(*columns).where(table.c.id.in_(keys))).all()
+        return db.session.execute(select(*columns).where(id_column.in_(keys))).all()
 
     return read
 
@@ -702,21 +705,20 @@ def _dump_evidence(note) -> dict:
 
 
 _read_review_rows = read_columns(Review)
-_evidence_columns = [column for column in EvidenceNote.__table__.c if column.key not in NOT_SENT]
+_evidence_columns = sent_columns(EvidenceNote)
 
 
 def _read_reviews(keys: list) -> list:
-    """Reviews by id, each with its evidence notes (`evidence`, in the order Review.evidence keeps),
-    as ReviewOut dumps them: two queries for a page, no ORM objects."""
+    """Reviews by id (a page's), each with its evidence notes (`evidence`, in the order
+    Review.evidence keeps), as ReviewOut dumps them: two queries, no ORM objects."""
     reviews = _read_review_rows(keys)
     notes: dict[str, list] = {}
     notes_table = EvidenceNote.__table__
-    for start in range(0, len(reviews), 1000):
-        ids = [review.id for review in reviews[start:start + 1000]]
-        for note in db.session.execute(
-            select(*_evidence_columns).where(notes_table.c.review_id.in_(ids)).order_by(notes_table.c.created_at, notes_table.c.id)
-        ):
-            notes.setdefault(note.review_id, []).append(note)
+    for note in db.session.execute(
+        select(*_evidence_columns).where(notes_table.c.review_id.in_([review.id for review in reviews]))
+        .order_by(notes_table.c.created_at, notes_table.c.id)
+    ):
+        notes.setdefault(note.review_id, []).append(note)
     return [SimpleNamespace(**review._mapping, evidence=notes.get(review.id, [])) for review in reviews]
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from werkzeug.local import LocalProxy
-
 from . import access, audit
 
 
@@ -20,8 +18,7 @@ def viewed_people(actor, people: Iterable, what: str, ids: dict | None = None, *
     records is not a staff view. Returns how many entries were made."""
     if access.is_person(actor):
         return 0
-    if isinstance(actor, LocalProxy):  # current_user: resolved once, not for every person listed
-        actor = actor._get_current_object()
+    actor = access.itself(actor)  # resolved once, not for every person listed
     count = 0
     seen = set()
     for person in people:

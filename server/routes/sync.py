@@ -21,8 +21,7 @@ blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offlin
 def push(data):
     """Apply a batch of mutations from a device's outbox, in order. The reply is sent only after the
     batch is committed; remove outbox entries by the per-mutation results it lists."""
-    user = current_user._get_current_object()  # read per mutation many times: not through the proxy
-    return unit_of_work.run(lambda: sync.push(user, data["device_id"], data["mutations"]))
+    return unit_of_work.run(lambda: sync.push(current_user, data["device_id"], data["mutations"]))
 
 
 @blp.route("/pull")
