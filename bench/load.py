@@ -22,12 +22,10 @@ import csv
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
@@ -35,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
+
+from harness import gunicorn  # noqa: E402
 
 USERS = int(os.environ.get("LOAD_USERS", "20"))
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
@@ -100,12 +100,6 @@ def populate(tmp: Path) -> tuple[list[dict], dict]:
     return accounts, config
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class RssSampler(threading.Thread):
     """The highest resident memory of each of the gunicorn master's workers, sampled every second."""
 
@@ -161,40 +155,28 @@ def main() -> int:
         tmp = Path(tmp_name)
         accounts, keys = populate(tmp)
         (tmp / "accounts.json").write_text(json.dumps(accounts))
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": DATABASE, "SECRET_KEY": "load-secret", **keys,
+        env = {"DATABASE_URL": DATABASE, "SECRET_KEY": "load-secret", **keys,
                "TANDEM_DEVELOPMENT": "true", "TANDEM_LOGIN_LIMIT_PER_ADDRESS": "100000 per minute",
-               "TANDEM_LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute", "REMINDERS_INTERVAL_MINUTES": "0"}
+               "TANDEM_LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute"}
         # --keep-alive 75: the simulated phones talk to gunicorn directly and reuse a connection after
         # up to 3 s of quiet, past gunicorn's default of 2 s, so a request could go out on a connection
         # the server was closing at that moment ("connection reset"). In production the TLS proxy
         # stands in between (docs/DEPLOY.md) and keeps the phones' connections itself.
-        server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--keep-alive", "75", "--bind", f"127.0.0.1:{port}",
-             "--log-level", "warning", "server:create_app()"], cwd=ROOT, env=env)
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(120):
+        with gunicorn(env, extra=("--keep-alive", "75")) as (url, server):
+            sampler = RssSampler(server.pid)
+            sampler.start()
             try:
-                urllib.request.urlopen(url + "/healthz", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.5)
-        sampler = RssSampler(server.pid)
-        sampler.start()
-        try:
-            locust = subprocess.run(
-                [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "-u", str(USERS),
-                 "-r", str(max(1, USERS // 10)), "-t", f"{SECONDS}s", "--host", url, "--csv", str(tmp / "load"),
-                 "--only-summary", "--loglevel", "WARNING"],
-                cwd=ROOT, env={**os.environ, "LOAD_ACCOUNTS": str(tmp / "accounts.json"), "LOAD_RESULTS": str(tmp / "results.json")},
-                capture_output=True, text=True,
-            )
-            results = json.loads((tmp / "results.json").read_text())
-            resend_pending(url, results)
-        finally:
-            sampler.stop.set()
-            server.terminate()
-            server.wait(30)
+                locust = subprocess.run(
+                    [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "-u", str(USERS),
+                     "-r", str(max(1, USERS // 10)), "-t", f"{SECONDS}s", "--host", url, "--csv", str(tmp / "load"),
+                     "--only-summary", "--loglevel", "WARNING"],
+                    cwd=ROOT, env={**os.environ, "LOAD_ACCOUNTS": str(tmp / "accounts.json"), "LOAD_RESULTS": str(tmp / "results.json")},
+                    capture_output=True, text=True,
+                )
+                results = json.loads((tmp / "results.json").read_text())
+                resend_pending(url, results)
+            finally:
+                sampler.stop.set()
         stats = {row["Name"]: row for row in csv.DictReader(open(tmp / "load_stats.csv"))}
 
     applied = results["applied"]

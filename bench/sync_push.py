@@ -1,10 +1,11 @@
 """Benchmark (not a test): how fast the sync push endpoint stores reviews, against the floor.
 
 Makes a fresh SQLite database in a temp dir (migrated to head, the app's own pragmas: WAL,
-synchronous=FULL, foreign keys on), serves the app with werkzeug on 127.0.0.1 (an ephemeral port,
-threaded), signs in through POST /api/v1/session with the CSRF token and a cookie jar, and pushes
-1,000 review.create mutations (one evidence note each) in batches of 100. In the same run it writes
-the same 1,000 reviews and 1,000 notes with raw sqlite3 executemany into another fresh file with the
+synchronous=FULL, foreign keys on), serves the app with gunicorn on 127.0.0.1 as in production
+(2 workers x 4 threads, an ephemeral port, its own processes), signs in through POST
+/api/v1/session with the CSRF token and a cookie jar, warms the server up with 200 reviews of
+another outcome (not timed), and pushes 1,000 review.create mutations (one evidence note each) in
+batches of 100. In the same run it writes the same 1,000 reviews and 1,000 notes with raw sqlite3 executemany into another fresh file with the
 same pragmas and schema, committing once per 100. Prints both rates and HTTP / raw, per mutation and
 per row (a mutation is two rows; issue 16 measures mutations/s over raw rows/s).
 
@@ -26,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import migrated_app, serving  # noqa: E402
+from harness import gunicorn, migrated_app  # noqa: E402
 
-TOTAL, BATCH = 1000, 100
+TOTAL, BATCH, WARM_UP = int(__import__("os").environ.get("PUSH_TOTAL", 1000)), 100, 200
 AIM_RATE, AIM_RATIO = 2000, 0.015  # issue 16: mutations/s over HTTP, and that rate over raw rows/s
 EMAIL, PASSWORD = "bench-worker@bench.example", "bench-password"
 
@@ -64,16 +65,19 @@ def make_database(path: Path) -> tuple[dict, object]:
         outcome = Outcome(person_id=person.id, domain="Confidence using buses", persons_words="Into town on my own.",
                           indicator="Travels alone by bus", starts_on=date.today() - timedelta(days=400),
                           review_by=date.today() + timedelta(days=60))
-        db.session.add(outcome)
+        warm_up = Outcome(person_id=person.id, domain="Cooking a meal for friends", persons_words="Cook for my friends.",
+                          indicator="Cooks a meal", starts_on=date.today() - timedelta(days=400),
+                          review_by=date.today() + timedelta(days=60))
+        db.session.add_all([outcome, warm_up])
         db.session.commit()
-        ids = {"person": person.id, "outcome": outcome.id, "worker": worker.id}
+        ids = {"person": person.id, "outcome": outcome.id, "warm_up": warm_up.id, "worker": worker.id}
     return ids, app
 
 
-def mutations(outcome_id: str) -> list[dict]:
+def mutations(outcome_id: str, total: int = TOTAL) -> list[dict]:
     now = datetime.now(timezone.utc).replace(microsecond=0)
     out = []
-    for i in range(TOTAL):
+    for i in range(total):
         out.append({
             "id": i + 1,
             "name": "review.create",
@@ -119,13 +123,22 @@ def bench_http(tmp: Path) -> tuple[float, int, int]:
     from server.extensions import db
     from server.models import EvidenceNote, Review
 
-    ids, app = make_database(tmp / "server.sqlite3")
+    path = tmp / "server.sqlite3"
+    ids, app = make_database(path)
+    with app.app_context():
+        db.engine.dispose()  # the server processes open their own connections
     batch = mutations(ids["outcome"])
-    with serving(app) as url:
+    warm_up = mutations(ids["warm_up"], WARM_UP)
+    with gunicorn({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench-secret", "TANDEM_DEVELOPMENT": "true"}) as (url, _):
         client = Client(url)
         client.csrf = client.call("GET", "/api/v1/session")["csrf_token"]
         client.csrf = client.call("POST", "/api/v1/session", {"email": EMAIL, "password": PASSWORD})["csrf_token"]
         device = str(uuid.uuid4())
+        # Warm-up, not timed: each server process's first requests compile its statements and fill
+        # its caches, once in its life. Reviews of another outcome, from another device.
+        for start in range(0, WARM_UP, BATCH // 2):
+            client.call("POST", "/api/v1/sync/push", {"device_id": str(uuid.uuid4()),
+                                                      "mutations": warm_up[start:start + BATCH // 2]})
         applied = 0
         started = time.perf_counter()
         for start in range(0, TOTAL, BATCH):
@@ -133,8 +146,8 @@ def bench_http(tmp: Path) -> tuple[float, int, int]:
             applied += sum(1 for r in reply["results"] if r["status"] == "applied")
         elapsed = time.perf_counter() - started
     with app.app_context():
-        stored = db.session.query(Review).count()
-        notes = db.session.query(EvidenceNote).count()
+        stored = db.session.query(Review).filter_by(outcome_id=ids["outcome"]).count()
+        notes = db.session.query(EvidenceNote).filter_by(outcome_id=ids["outcome"]).count()
         db.session.remove()
         db.engine.dispose()
     if notes != stored:

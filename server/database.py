@@ -7,10 +7,11 @@ writer got there in between; reads stay concurrent.
 """
 from __future__ import annotations
 
+import json
 from contextvars import ContextVar
 
 from flask import Flask, request
-from sqlalchemy import event
+from sqlalchemy import JSON, event, select
 from sqlalchemy.engine import Engine
 
 from .extensions import db
@@ -101,3 +102,95 @@ def insert_ignoring_conflict(target, index_elements=None):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(target).on_conflict_do_nothing(index_elements=index_elements)
+
+
+def insert_new(table, rows: list[dict], key: list[str]) -> set:
+    """Insert the rows whose unique `key` (column names) no stored row holds yet, skipping the
+    others as insert_ignoring_conflict does, and return the primary keys of the rows inserted: the
+    bulk path for claims of many thousands of rows at once (the reminders job's inbox rows and
+    escalations). Every row has the same keys, the table's primary key among them. See insert_rows.
+
+    Rows go in in the order given (claimers insert in one global order, so concurrent runs never
+    wait on each other in a cycle). On SQLite, when the insert changed fewer rows than it was given
+    (another run took some keys first), the primary keys are read back to see which are ours."""
+    if not rows:
+        return set()
+    (pk,) = [column.name for column in table.primary_key.columns]
+    conflict = ", ".join(f'"{name}"' for name in key)
+    result, changed = _insert(table, rows, f" ON CONFLICT ({conflict}) DO NOTHING", f' RETURNING "{pk}"')
+    if result is not None:
+        return {row[0] for row in result}
+    ours = [row[pk] for row in rows]
+    if changed == len(rows):
+        return set(ours)
+    found = set()
+    for start in range(0, len(ours), 500):
+        chunk = ours[start:start + 500]
+        found.update(db.session.execute(select(table.c[pk]).where(table.c[pk].in_(chunk))).scalars())
+    return found
+
+
+def insert_rows(table, rows: list[dict]) -> None:
+    """Insert many rows (dicts with the same keys) in one statement, without the per-row work of
+    SQLAlchemy's executemany, which at thousands of rows cost more than the database's own work:
+    values go through each column's own bind processing (UTC times, dates, JSON) and then straight
+    to the driver. PostgreSQL: INSERT … SELECT FROM unnest(one array per column); SQLite: the
+    driver's executemany."""
+    if rows:
+        _insert(table, rows, "", "")
+
+
+def _insert(table, rows: list[dict], on_conflict: str, returning: str):
+    """(the RETURNING rows on PostgreSQL or None, how many rows SQLite inserted or None)."""
+    connection = db.session.connection()
+    dialect = connection.dialect
+    columns = list(rows[0])
+    values = _bound_columns(table, columns, rows, dialect)
+    names = ", ".join(f'"{name}"' for name in columns)
+    if dialect.name == "postgresql":
+        types = ", ".join(f"%s::{table.c[name].type.compile(dialect)}[]" for name in columns)
+        statement = f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({types}){on_conflict}{returning}'
+        result = connection.exec_driver_sql(statement, tuple(values))
+        returned = result.all() if returning else None
+        _analyze_if_grown(connection, table, len(rows))
+        return returned, None
+    statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" for _ in columns)}){on_conflict}'
+    return None, connection.exec_driver_sql(statement, list(zip(*values))).rowcount
+
+
+ANALYZE_AFTER_ROWS = 1000
+
+
+def _analyze_if_grown(connection, table, added: int) -> None:
+    """PostgreSQL: ANALYZE a table that a bulk insert grew by a fifth or more, as its documentation
+    advises after loading. Autovacuum would, but only a minute or more later: meanwhile the planner
+    still sees the table as it was (empty, for the first run of the reminders job over a backlog)
+    and plans the next chunk's look-ups as if it were, scanning the whole table each time. ANALYZE
+    samples a bounded number of rows, so it stays cheap on a large table."""
+    if added < ANALYZE_AFTER_ROWS:
+        return
+    estimate = connection.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (table.name,)).scalar()
+    if estimate is None or added * 5 > max(estimate, 0):
+        connection.exec_driver_sql(f'ANALYZE "{table.name}"')
+
+
+def _bound_columns(table, columns: list[str], rows: list[dict], dialect) -> list[list]:
+    """Each column's values, as the driver takes them: through the column type's bind processing
+    (on PostgreSQL, JSON as its text, for a json[] array). A value repeated down a column (a run's
+    one timestamp) is processed once."""
+    out = []
+    for name in columns:
+        kind = table.c[name].type
+        if dialect.name == "postgresql" and isinstance(kind, JSON):
+            process = json.dumps
+        else:
+            process = kind.dialect_impl(dialect).bind_processor(dialect)
+        column = [row[name] for row in rows]
+        if process is not None:
+            if isinstance(kind, JSON):
+                column = [None if value is None else process(value) for value in column]
+            else:
+                done = {None: None}
+                column = [done[value] if value in done else done.setdefault(value, process(value)) for value in column]
+        out.append(column)
+    return out

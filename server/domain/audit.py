@@ -13,9 +13,9 @@ import logging
 from datetime import datetime
 
 from flask import g, has_request_context, request
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from ..database import SAFE_METHODS
+from ..database import SAFE_METHODS, insert_rows
 from ..extensions import db
 from ..models import AuditEvent, Device, Person, User
 from ..models.base import utcnow
@@ -59,8 +59,7 @@ def entry(actor, action: str, entity: str, entity_id=None, person=None, service_
 def record_many(rows: list[dict]) -> None:
     """Insert entries made with `entry` in one statement: a job that records thousands at once, a
     read request's views."""
-    if rows:
-        db.session.execute(insert(AuditEvent.__table__), rows)  # Core executemany: no ORM bulk bookkeeping
+    insert_rows(AuditEvent.__table__, rows)
 
 
 def viewed(actor, person, what: str = "person", entity_id=None) -> None:

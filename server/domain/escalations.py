@@ -49,10 +49,10 @@ from types import SimpleNamespace
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from ..database import insert_ignoring_conflict
+from ..database import insert_ignoring_conflict, insert_new
 from ..extensions import db
 from ..models import Change, Escalation, Outcome, Person, Review, Service, User
-from ..models.base import new_id
+from ..models.base import new_id, new_time_ordered_id
 from . import access, audit, batch, keyset
 from .errors import Clash, Forbidden, NotFound
 
@@ -105,9 +105,6 @@ def rules_at(scores: list[int], i: int) -> dict[str, tuple[list[str], list[int]]
 
 
 # ---- raising ----
-
-_INSERT_ROWS = 200
-
 
 def _raise(values: dict) -> str | None:
     """Insert one escalation unless its unique key is taken. Returns its id, or None."""
@@ -239,7 +236,7 @@ def escalate_late(late, now: datetime | None = None) -> int:
             continue
         item = by_key[key]
         rows.append({
-            "id": new_id(),
+            "id": new_time_ordered_id(),
             "status": "open",
             "organisation_id": item.organisation_id,
             "service_id": item.service_id,
@@ -251,18 +248,14 @@ def escalate_late(late, now: datetime | None = None) -> int:
             "due_on": item.due_on,
             "raised_at": now,
         })
-    raised = 0
-    for start in range(0, len(rows), _INSERT_ROWS):  # a few hundred per statement; a conflict skips the row
-        chunk = rows[start:start + _INSERT_ROWS]
-        inserted = set(db.session.execute(insert_ignoring_conflict(Escalation).returning(Escalation.id), chunk).scalars())
-        audit.record_many([
-            audit.entry(SimpleNamespace(organisation_id=row["organisation_id"], id=None), "raise", "escalation", row["id"],
-                        person=SimpleNamespace(id=row["person_id"], service_id=row["service_id"]), rule=OVERDUE,
-                        due_on=row["due_on"].isoformat(), by="reminders job")
-            for row in chunk if row["id"] in inserted
-        ])
-        raised += len(inserted)
-    return raised
+    inserted = insert_new(Escalation.__table__, rows, ["outcome_id", "due_on", "rule"])  # a conflict skips the row
+    audit.record_many([
+        audit.entry(SimpleNamespace(organisation_id=row["organisation_id"], id=None), "raise", "escalation", row["id"],
+                    person=SimpleNamespace(id=row["person_id"], service_id=row["service_id"]), rule=OVERDUE,
+                    due_on=row["due_on"].isoformat(), by="reminders job")
+        for row in rows if row["id"] in inserted
+    ])
+    return len(inserted)
 
 
 # ---- what the inbox says (server/domain/reminder_notices.py finds who hears) ----

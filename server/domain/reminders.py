@@ -35,10 +35,10 @@ from typing import Callable, TypeVar
 from flask import current_app
 from sqlalchemy import select, update
 
-from ..database import insert_ignoring_conflict
+from ..database import insert_new
 from ..extensions import db
 from ..models import Notification, PushSubscription
-from ..models.base import new_id, utcnow
+from ..models.base import new_time_ordered_id, utcnow
 from . import escalations, push
 from .due import due_items, people_chunks
 from .reminder_notices import (
@@ -53,7 +53,7 @@ from .reminder_notices import (
 log = logging.getLogger(__name__)
 
 _IN_CHUNK = 500
-CHUNK = 500  # people per chunk of the run
+CHUNK = 2500  # people per chunk of the run
 
 T = TypeVar("T")
 # Runs its argument in a write transaction of its own and commits it (server/unit_of_work.write).
@@ -70,12 +70,15 @@ def _known_keys(keys: list[str]) -> set[str]:
     return known
 
 
-def claim(notices: list[Notice], today: date, each: Each, claimed_at: datetime | None = None) -> tuple[dict[str, list[tuple[Notice, str]]], int]:
+def claim(notices: list[Notice], today: date, each: Each, claimed_at: datetime | None = None,
+          subscribed: set[str] | None = None) -> tuple[dict[str, list[tuple[Notice, str]]], int]:
     """Insert a Notification per notice no run has claimed yet, all of them in one transaction
     (`each`: the reminders job calls this once per chunk of people). Returns (user id → [(notice,
     notification id)] for the ones this run claimed and therefore pushes, how many another run
     claimed between our look-up and our insert). `claimed_at`: the rows' created_at (the run's
-    start, so the run can find its own rows again without keeping their ids); default now."""
+    start, so the run can find its own rows again without keeping their ids); default now.
+    `subscribed`: the users with a push subscription, if known; the others' rows are stored with
+    their push status already "no_subscription" (nothing will be pushed to them), not "pending"."""
     by_key = {n.key: n for n in notices}
     known = _known_keys(sorted(by_key))
     # One global order (by key), so concurrent runs never wait on each other in a cycle.
@@ -84,7 +87,7 @@ def claim(notices: list[Notice], today: date, each: Each, claimed_at: datetime |
     db.session.rollback()  # end the read transaction; claims start their own (BEGIN IMMEDIATE on SQLite)
     if not new:
         return {}, 0
-    mine, lost = each(lambda: _insert_claims(new, today, escalation_texts, claimed_at))
+    mine, lost = each(lambda: _insert_claims(new, today, escalation_texts, claimed_at, subscribed))
     claimed: dict[str, list[tuple[Notice, str]]] = defaultdict(list)
     for notice, notification_id in mine:
         claimed[notice.user_id].append((notice, notification_id))
@@ -92,24 +95,19 @@ def claim(notices: list[Notice], today: date, each: Each, claimed_at: datetime |
 
 
 def _insert_claims(notices: list[Notice], today: date, escalation_texts, claimed_at: datetime | None,
-                   ) -> tuple[list[tuple[Notice, str]], int]:
+                   subscribed: set[str] | None = None) -> tuple[list[tuple[Notice, str]], int]:
     """Insert the notices' notifications: (the ones inserted, how many another run had inserted
     first). Leaves the commit to the caller's unit of work."""
-    mine, lost = [], 0
     now = claimed_at or utcnow()
-    statement = insert_ignoring_conflict(Notification.__table__, ["dedupe_key"]).returning(Notification.id)
-    for start in range(0, len(notices), _IN_CHUNK):
-        batch = notices[start:start + _IN_CHUNK]
-        rows = []
-        for notice in batch:
-            title, body, url = inbox_text(notice, today, escalation_texts)
-            rows.append({"id": new_id(), "user_id": notice.user_id, "kind": notice.kind, "title": title, "body": body, "url": url,
-                         "dedupe_key": notice.key, "push_status": "pending", "created_at": now, "read_at": None})
-        # executemany: one compiled statement, sent as multi-row INSERTs (insertmanyvalues)
-        inserted = set(db.session.execute(statement, rows).scalars())
-        lost += len(rows) - len(inserted)  # another run (or host) claimed those first
-        mine += [(notice, row["id"]) for notice, row in zip(batch, rows) if row["id"] in inserted]
-    return mine, lost
+    rows = []
+    for notice in notices:
+        title, body, url = inbox_text(notice, today, escalation_texts)
+        status = "pending" if subscribed is None or notice.user_id in subscribed else NO_SUBSCRIPTION
+        rows.append({"id": new_time_ordered_id(), "user_id": notice.user_id, "kind": notice.kind, "title": title, "body": body,
+                     "url": url, "dedupe_key": notice.key, "push_status": status, "created_at": now, "read_at": None})
+    inserted = insert_new(Notification.__table__, rows, ["dedupe_key"])
+    mine = [(notice, row["id"]) for notice, row in zip(notices, rows) if row["id"] in inserted]
+    return mine, len(rows) - len(mine)  # the rest another run (or host) claimed first
 
 
 # ---- sending ----
@@ -136,9 +134,12 @@ class RunSummary:
         )
 
 
+NO_SUBSCRIPTION = "no_subscription"  # an inbox row's push status when its user had nowhere to push to
+
+
 def _status(results: list[tuple[push.Target, push.Delivery]]) -> str:
     if not results:
-        return "no_subscription"
+        return NO_SUBSCRIPTION
     if any(r.status == "sent" for _, r in results):
         return "sent"
     first = results[0][1]
@@ -198,7 +199,8 @@ def send_reminders(each: Each, today: date | None = None, sleep: Callable[[float
     config = current_app.config
     today = today or date.today()
     days_before, days_after = int(config["REMINDER_DUE_DAYS_BEFORE"]), int(config["REMINDER_OVERDUE_DAYS_AFTER"])
-    owed: dict[str, _Claimed] = {}
+    owed: dict[str, _Claimed] = {}  # users with a push subscription: what their one push will say
+    unsubscribed: set[str] = set()  # users with new rows and nowhere to push them (marked as claimed)
     lost = 0
     claimed_at = utcnow()
 
@@ -206,14 +208,20 @@ def send_reminders(each: Each, today: date | None = None, sleep: Callable[[float
         nonlocal lost
         if not notices:
             return
-        claimed, chunk_lost = claim(notices, today, each, claimed_at)
+        subscribed = push.subscribed_users(sorted({n.user_id for n in notices}))
+        claimed, chunk_lost = claim(notices, today, each, claimed_at, subscribed)
         lost += chunk_lost
         for user_id, pairs in claimed.items():
+            if user_id not in subscribed:
+                unsubscribed.add(user_id)
+                summary.notices += len(pairs)
+                continue
             user = owed.setdefault(user_id, _Claimed())
             user.notices += len(pairs)
             for notice, _ in pairs:
                 user.tally.add(notice, today)
 
+    summary = RunSummary()
     for person_ids in people_chunks(CHUNK):
         items = due_items(today, person_ids)
         escalations.raise_overdue(items, today, each)  # governance: reviews long past due escalate, once per due date
@@ -223,18 +231,14 @@ def send_reminders(each: Each, today: date | None = None, sleep: Callable[[float
         claim_into(notices)
     for notices in escalation_notices_of_people_gone(CHUNK):  # escalations of people no longer supported
         claim_into(notices)
-    summary = RunSummary(notices=sum(u.notices for u in owed.values()), users=len(owed), claimed_elsewhere=lost)
+    summary.notices += sum(u.notices for u in owed.values())
+    summary.users = len(unsubscribed | set(owed))
+    summary.claimed_elsewhere = lost
+    for user_id in sorted(unsubscribed - set(owed)):
+        summary.statuses[user_id] = NO_SUBSCRIPTION
+        summary.without_subscription += 1
     if not owed:
         return summary
-    # The users with no push subscription: their rows are marked in one transaction, not one each.
-    subscribed = push.subscribed_users(sorted(owed))
-    unsubscribed = [user_id for user_id in sorted(owed) if user_id not in subscribed]
-    if unsubscribed:
-        each(lambda: _mark_claimed(unsubscribed, claimed_at, _status([])))
-        for user_id in unsubscribed:
-            del owed[user_id]
-            summary.statuses[user_id] = "no_subscription"
-        summary.without_subscription += len(unsubscribed)
     with push.http_session() as session:
         for user_id in sorted(owed):
             user = owed.pop(user_id)
@@ -247,9 +251,8 @@ def send_reminders(each: Each, today: date | None = None, sleep: Callable[[float
             summary.subscriptions_removed += sum(1 for _, r in results if r.status == "gone")
             if status == "sent":
                 summary.pushed += 1
-            elif status == "no_subscription":
+            elif status == NO_SUBSCRIPTION:
                 summary.without_subscription += 1
             else:
                 summary.failed += 1
     return summary
-

@@ -82,7 +82,6 @@ from ..database import insert_ignoring_conflict
 from ..extensions import db
 from ..models import (
     Action,
-    AuditEvent,
     AuthSession,
     CaseloadAssignment,
     Device,
@@ -193,8 +192,7 @@ def _push_batch(push: batch.Batch, user: User, device_id: str, mutations: list[d
     fresh = iter(applied)
     results = [replayed if replayed is not None else next(fresh) for replayed in plan]
     outcome_facts.write_batch(db.session, push)
-    if push.audit_rows:
-        db.session.execute(insert(AuditEvent), push.audit_rows)
+    audit.record_many(push.audit_rows)
     if stored_results:
         db.session.execute(insert(MutationResult), stored_results)
     device.last_mutation_id = next_id
