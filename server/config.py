@@ -54,6 +54,8 @@ DEFAULTS = {
         "web.push.apple.com,.push.apple.com"
     ),
     "PUSH_TTL_SECONDS": 36 * 60 * 60,
+    # Pushes the reminders job has in flight at once (server/domain/push.deliver_many).
+    "PUSH_CONCURRENCY": 8,
     "REMINDER_DUE_DAYS_BEFORE": 2,
     "REMINDER_OVERDUE_DAYS_AFTER": 3,
     # > 0: a daemon thread in each app process runs `reminders send` this often (single-host installs

@@ -158,6 +158,8 @@ class PushReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as push services do: a sender reuses its connection
+
             def do_POST(self):  # noqa: N802 - http.server's name
                 receiver._handle(self)
 

@@ -17,8 +17,12 @@ runs at once may then split one user's new notices between them (each notice sti
 A user's new notices from one run become one push ("2 reviews due today"), which names nobody;
 the inbox keeps a row per item and shows names only to someone who may still see the person.
 
-The job commits as it goes (each chunk's claims, each push's outcome, each chunk's overdue
-escalations), so it never holds the organisation in one transaction, but it does not commit itself:
+The rows of a user with no push subscription are stored already marked so; the others' are
+marked with how their push went, RECORD_EVERY users at a time (a crash in between leaves some rows
+"pending" although pushed: never a second push).
+
+The job commits as it goes (each chunk's claims, each RECORD_EVERY users' push outcomes, each
+chunk's overdue escalations), so it never holds the organisation in one transaction, but it does not commit itself:
 whoever runs it (server/jobs.py: the `flask reminders send` command and the in-process scheduler)
 hands it `each`, the unit of work (server/unit_of_work.write) that runs one piece in a write
 transaction of its own and commits it.
@@ -53,7 +57,8 @@ from .reminder_notices import (
 log = logging.getLogger(__name__)
 
 _IN_CHUNK = 500
-CHUNK = 2500  # people per chunk of the run
+CHUNK = 2000  # people per chunk of the run
+RECORD_EVERY = 100  # users pushed to together (push.deliver_many), their outcomes recorded in one transaction
 
 T = TypeVar("T")
 # Runs its argument in a write transaction of its own and commits it (server/unit_of_work.write).
@@ -148,23 +153,29 @@ def _status(results: list[tuple[push.Target, push.Delivery]]) -> str:
     return f"failed: {first.detail}"[:40]
 
 
-def _record(user_id: str, results: list[tuple[push.Target, push.Delivery]], claimed_at: datetime) -> str:
-    """Note on the user's subscriptions and on the rows this run claimed for them how the push
-    went. Flushes; the caller's unit of work commits."""
-    status = _status(results)
+def _record(sent: list[tuple[str, list[tuple[push.Target, push.Delivery]]]], claimed_at: datetime) -> list[str]:
+    """Note on each user's subscriptions and on the rows this run claimed for them how their push
+    went, for several users at once (`sent`: (user id, their results)); returns each one's status.
+    Flushes; the caller's unit of work commits."""
     now = datetime.now(timezone.utc)
-    for target, result in results:
-        sub = db.session.get(PushSubscription, target.id)
-        if sub is None:
-            continue
-        if result.status == "gone":
-            db.session.delete(sub)
-        elif result.status == "failed":
-            sub.last_error = f"{now.isoformat(timespec='seconds')} {result.detail}"
-        else:
-            sub.last_error = None
-    _mark_claimed([user_id], claimed_at, status)
-    return status
+    statuses, by_status = [], defaultdict(list)
+    for user_id, results in sent:
+        for target, result in results:
+            sub = db.session.get(PushSubscription, target.id)
+            if sub is None:
+                continue
+            if result.status == "gone":
+                db.session.delete(sub)
+            elif result.status == "failed":
+                sub.last_error = f"{now.isoformat(timespec='seconds')} {result.detail}"
+            else:
+                sub.last_error = None
+        status = _status(results)
+        statuses.append(status)
+        by_status[status].append(user_id)
+    for status, user_ids in by_status.items():
+        _mark_claimed(user_ids, claimed_at, status)
+    return statuses
 
 
 def _mark_claimed(user_ids: list[str], claimed_at: datetime, status: str) -> None:
@@ -239,14 +250,17 @@ def send_reminders(each: Each, today: date | None = None, sleep: Callable[[float
         summary.without_subscription += 1
     if not owed:
         return summary
-    with push.http_session() as session:
-        for user_id in sorted(owed):
-            user = owed.pop(user_id)
-            targets = push.targets_of(user_id)
-            db.session.rollback()  # no transaction stays open while we wait on the network
-            payload, urgency = user.tally.message()
-            results = [(t, push.deliver(t, payload, urgency, session=session, sleep=sleep)) for t in targets]
-            status = each(lambda user_id=user_id, results=results: _record(user_id, results, claimed_at))
+    users = sorted(owed)
+    for start in range(0, len(users), RECORD_EVERY):
+        batch_users = users[start:start + RECORD_EVERY]
+        jobs = []
+        for user_id in batch_users:
+            payload, urgency = owed.pop(user_id).tally.message()
+            jobs.append((push.targets_of(user_id), payload, urgency))
+        db.session.rollback()  # no transaction stays open while we wait on the network
+        sent = list(zip(batch_users, push.deliver_many(jobs, sleep=sleep)))
+        statuses = each(lambda sent=sent: _record(sent, claimed_at))
+        for (user_id, results), status in zip(sent, statuses):
             summary.statuses[user_id] = status
             summary.subscriptions_removed += sum(1 for _, r in results if r.status == "gone")
             if status == "sent":
