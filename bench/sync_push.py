@@ -2,11 +2,11 @@
 
 Makes a fresh SQLite database in a temp dir (migrated to head, the app's own pragmas: WAL,
 synchronous=FULL, foreign keys on), serves the app with gunicorn on 127.0.0.1 as in production
-(2 workers x 4 threads, an ephemeral port, its own processes), signs in through POST
+(a worker process with 4 threads, an ephemeral port; PUSH_WORKERS for more), signs in through POST
 /api/v1/session with the CSRF token and a cookie jar, warms the server up with 200 reviews of
 another outcome (not timed), and pushes 1,000 review.create mutations (one evidence note each) in
-batches of 100. In the same run it writes the same 1,000 reviews and 1,000 notes with raw sqlite3 executemany into another fresh file with the
-same pragmas and schema, committing once per 100. Prints both rates and HTTP / raw, per mutation and
+batches of 100. In the same run it writes the same 1,000 reviews and 1,000 notes with raw sqlite3
+executemany into another fresh file with the same pragmas and schema, committing once per 100. Prints both rates and HTTP / raw, per mutation and
 per row (a mutation is two rows; issue 16 measures mutations/s over raw rows/s).
 
 Run: .venv/bin/python bench/sync_push.py        Exits 1 unless all 1,000 reviews were applied.
@@ -14,6 +14,7 @@ Run: .venv/bin/python bench/sync_push.py        Exits 1 unless all 1,000 reviews
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 import tempfile
@@ -29,7 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from harness import gunicorn, migrated_app  # noqa: E402
 
-TOTAL, BATCH, WARM_UP = int(__import__("os").environ.get("PUSH_TOTAL", 1000)), 100, 200
+TOTAL, BATCH, WARM_UP = int(os.environ.get("PUSH_TOTAL", 1000)), 100, 200
+# One gunicorn worker process (4 threads) serves the one phone pushing here; PUSH_WORKERS=2 gives the
+# production layout, where a batch may land on a process whose first requests are still warming up.
+WORKERS = int(os.environ.get("PUSH_WORKERS", 1))
 AIM_RATE, AIM_RATIO = 2000, 0.015  # issue 16: mutations/s over HTTP, and that rate over raw rows/s
 EMAIL, PASSWORD = "bench-worker@bench.example", "bench-password"
 
@@ -129,7 +133,7 @@ def bench_http(tmp: Path) -> tuple[float, int, int]:
         db.engine.dispose()  # the server processes open their own connections
     batch = mutations(ids["outcome"])
     warm_up = mutations(ids["warm_up"], WARM_UP)
-    with gunicorn({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench-secret", "TANDEM_DEVELOPMENT": "true"}) as (url, _):
+    with gunicorn({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench-secret", "TANDEM_DEVELOPMENT": "true"}, workers=WORKERS) as (url, _):
         client = Client(url)
         client.csrf = client.call("GET", "/api/v1/session")["csrf_token"]
         client.csrf = client.call("POST", "/api/v1/session", {"email": EMAIL, "password": PASSWORD})["csrf_token"]

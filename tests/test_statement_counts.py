@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 from sqlalchemy import event, func, select
 
-from server.domain import anonymise
+from server.domain import anonymise, sync
 from server.extensions import db
 from server.models import (
     CaseloadAssignment,
@@ -128,10 +128,12 @@ def count(app, api, url: str) -> tuple[int, dict]:
 
 def at_two_sizes(app, org, api, url: str, check=None) -> tuple[int, int]:
     grow(app, org, 3)
+    sync._scope_sizes.clear()  # a pull counts the user's scope once a minute: count it in both
     small, body = count(app, api, url)
     if check:
         check(body, 3)
     grow(app, org, 9)
+    sync._scope_sizes.clear()
     large, body = count(app, api, url)
     if check:
         check(body, 12)
@@ -186,6 +188,19 @@ def test_a_workers_pull_page_costs_the_same_at_either_size(app, api_for, org):
 
     small, large = at_two_sizes(app, org, worker, "/api/v1/sync/pull?cursor=0", check)
     assert small == large
+
+
+def test_a_pull_counts_the_users_scope_once_a_minute(app, api_for, org, monkeypatch):
+    """The scope's size picks the plan and the window, never the changes, so the pages of a first
+    sync reuse one count for a minute instead of counting the scope again each page."""
+    worker = api_for(org["support_worker"])
+    url = "/api/v1/sync/pull?cursor=0"
+    sync._scope_sizes.clear()
+    first, body = count(app, worker, url)
+    again, same = count(app, worker, url)
+    assert again == first - 1 and same["changes"] == body["changes"]
+    monkeypatch.setattr(sync, "SCOPE_SIZE_SECONDS", 0)
+    assert count(app, worker, url)[0] == first
 
 
 # ---- output schemas format what they are given ----

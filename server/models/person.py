@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -13,9 +13,12 @@ class Person(Timestamps, Synced, Versioned, db.Model):
     """Someone supported by a service."""
 
     __tablename__ = "people"
+    # A service's people by id from the index alone: every manager's scope is "the people of my
+    # services", asked in each branch of a pull page (migration 0012).
+    __table_args__ = (Index("ix_people_service_person", "service_id", "id"),)
     id: Mapped[str] = uuid_pk()
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True, nullable=False)
-    service_id: Mapped[str] = mapped_column(ForeignKey("services.id"), index=True, nullable=False)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id"), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     preferred_name: Mapped[str | None] = mapped_column(String(100))
     # Weekly checks are recorded for people who are tracked (residential services, for example).
