@@ -22,10 +22,10 @@ marked with how their push went, RECORD_EVERY users at a time (a crash in betwee
 "pending" although pushed: never a second push).
 
 The job commits as it goes (each chunk's claims, each RECORD_EVERY users' push outcomes, each
-chunk's overdue escalations), so it never holds the organisation in one transaction, but it does not commit itself:
-whoever runs it (server/jobs.py: the `flask reminders send` command and the in-process scheduler)
-hands it `each`, the unit of work (server/unit_of_work.write) that runs one piece in a write
-transaction of its own and commits it.
+chunk's overdue escalations), so it never holds the organisation in one transaction, but it does
+not commit itself: whoever runs it (server/jobs.py: the `flask reminders send` command and the
+in-process scheduler) hands it `each`, the unit of work (server/unit_of_work.write) that runs one
+piece in a write transaction of its own and commits it.
 """
 from __future__ import annotations
 
