@@ -18,7 +18,11 @@ conversation and recent weekly checks. Exits 1 if run 2 sent anything or a push 
     .venv/bin/python bench/reminders_send.py --people 50000      # the full run (make bench SCALE=50000)
     .venv/bin/python bench/reminders_send.py --database postgresql+psycopg://postgres@127.0.0.1:5432/bench_reminders
 
-With --database (PostgreSQL), that database is dropped and made again for each run of this script.
+With --database (PostgreSQL), that database is dropped and made again for each run of this script;
+--template NAME copies an organisation made earlier instead (make_org.py N --database …/NAME):
+
+    .venv/bin/python bench/reminders_send.py --people 50000 --template bench50k \
+        --database postgresql+psycopg://postgres@127.0.0.1:5432/bench_reminders
 """
 from __future__ import annotations
 
@@ -108,7 +112,9 @@ def fresh_copy(people: int, reuse: bool) -> str:
     return f"sqlite:///{target}"
 
 
-def fresh_postgres(url: str, people: int) -> str:
+def fresh_postgres(url: str, people: int, template: str | None = None) -> str:
+    """Drop and make the database at `url` again: a copy of the database `template` (an organisation
+    made earlier by make_org.py --database, which is left as it is), else a new organisation."""
     import psycopg
     from sqlalchemy.engine import make_url
 
@@ -116,8 +122,9 @@ def fresh_postgres(url: str, people: int) -> str:
     admin = parsed.set(database="postgres").render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}"')
-        conn.execute(f'CREATE DATABASE "{parsed.database}"')
-    make_org.make(people, url, quiet=True)
+        conn.execute(f'CREATE DATABASE "{parsed.database}"' + (f' TEMPLATE "{template}"' if template else ""))
+    if not template:
+        make_org.make(people, url, quiet=True)
     return url
 
 
@@ -159,11 +166,13 @@ def main(argv=None) -> int:
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--fresh", action="store_true", help="make the organisation again (SQLite)")
     parser.add_argument("--database", help="a PostgreSQL URL: dropped, made again and used (default: SQLite in bench-data/)")
+    parser.add_argument("--template", help="with --database: copy this PostgreSQL database (an organisation of --people "
+                                           "made by make_org.py) instead of making the organisation again")
     args = parser.parse_args(argv)
 
     from tests.push_receiver import PushReceiver
 
-    database = fresh_postgres(args.database, args.people) if args.database else fresh_copy(args.people, not args.fresh)
+    database = fresh_postgres(args.database, args.people, args.template) if args.database else fresh_copy(args.people, not args.fresh)
     with tempfile.TemporaryDirectory() as tmp:
         receiver = PushReceiver(Path(tmp))
         try:
