@@ -41,15 +41,17 @@ def test_handover_rating_with_the_keyboard_alone(live, page):
 
     tab_to(page, "Hand the phone to Sam")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="How is it going?")).to_be_visible()
+    # Each stage moves the focus to its heading (in the next animation frame), so a screen reader
+    # announces it; wait for that before tabbing on, or a slow machine moves the focus back mid-way.
+    expect(page.get_by_role("heading", name="How is it going?")).to_be_focused()
     # Staff-only notes are not on this screen.
     expect(page.locator("main")).not_to_contain_text("Ready before the bus")
     tab_to(page, "Nearly there")
     page.keyboard.press("Enter")
-    page.get_by_role("heading", name="You chose: Nearly there. Is that right?").wait_for()
+    expect(page.get_by_role("heading", name="You chose: Nearly there. Is that right?")).to_be_focused()
     tab_to(page, "Yes, that's right")
     page.keyboard.press("Enter")
-    page.get_by_role("heading", name="Thank you, Sam").wait_for()
+    expect(page.get_by_role("heading", name="Thank you, Sam")).to_be_focused()
     tab_to(page, "chose on their own")
     page.keyboard.press("Enter")
 
