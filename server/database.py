@@ -185,15 +185,13 @@ def _bound_columns(table, columns: list[str], rows: list[dict], dialect) -> list
     out = []
     for name in columns:
         kind = table.c[name].type
-        if dialect.name == "postgresql" and isinstance(kind, JSON):
-            process = json.dumps
+        column = [row[name] for row in rows]
+        if isinstance(kind, JSON):  # lists and dicts: not hashable, and each one its own value
+            process = json.dumps if dialect.name == "postgresql" else kind.dialect_impl(dialect).bind_processor(dialect)
+            column = [None if value is None else process(value) for value in column]
         else:
             process = kind.dialect_impl(dialect).bind_processor(dialect)
-        column = [row[name] for row in rows]
-        if process is not None:
-            if isinstance(kind, JSON):
-                column = [None if value is None else process(value) for value in column]
-            else:
+            if process is not None:
                 done = {None: None}
                 column = [done[value] if value in done else done.setdefault(value, process(value)) for value in column]
         out.append(column)
