@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import threading
+import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,11 +30,38 @@ expect.set_options(timeout=TIMEOUT_MS)
 
 
 class LiveServer:
+    """The app served on a free port, one thread per connection (as a browser keeps several open).
+
+    Closing it waits for the requests in the app and answers any later one (a browser keeps its
+    connections alive, and a page or service worker may still call after the test) with 503 without
+    reaching the app. Only then may the database engine be disposed: a request still running would
+    otherwise check a connection out of the disposed pool and leave it open."""
+
     def __init__(self, app):
         self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self._idle = threading.Condition()
+        self._in_flight = {}
+        self._closing = False
+        self.server = make_server("127.0.0.1", 0, self._serve, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _serve(self, environ, start_response):
+        with self._idle:
+            if self._closing:
+                start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Connection", "close")])
+                return [b"The test server is closing."]
+            key = object()
+            self._in_flight[key] = (f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO')}", threading.get_ident())
+        try:
+            # Flask has ended the request's app context (and returned its database connection)
+            # when this returns; only the body's bytes are left to send. Those are not waited for:
+            # the server skips closing the body when the client has gone.
+            return self.app(environ, start_response)
+        finally:
+            with self._idle:
+                del self._in_flight[key]
+                self._idle.notify_all()
 
     def __enter__(self):
         self.thread.start()
@@ -47,8 +76,16 @@ class LiveServer:
             yield
 
     def __exit__(self, *exc):
+        with self._idle:
+            self._closing = True
         self.server.shutdown()
         self.thread.join(5)
+        with self._idle:
+            if not self._idle.wait_for(lambda: not self._in_flight, timeout=30):
+                frames = sys._current_frames()
+                raise RuntimeError("still running 30 s after the test ended:\n" + "\n".join(
+                    f"{request}\n{''.join(traceback.format_stack(frames[ident])) if ident in frames else ''}"
+                    for request, ident in self._in_flight.values()))
         self.server.server_close()
 
 
