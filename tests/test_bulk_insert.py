@@ -99,3 +99,20 @@ def test_time_ordered_ids_are_uuid7_and_sort_by_when_they_were_made():
     assert made == sorted(made)
     assert len({new_time_ordered_id() for _ in range(10_000)}) == 10_000
     assert uuid.UUID(new_id()).version == 4  # records made elsewhere keep random ids
+
+
+def test_present_finds_exactly_the_stored_keys_among_many(app, monkeypatch):
+    """database.present, the reminders job's look-up of keys already claimed: one parameter per
+    statement (a JSON array on SQLite, an array on PostgreSQL), several statements for many keys."""
+    import server.database as database
+
+    org = factories.organisation(app)
+    stored = ["plain", "with 'quotes' and \"doubles\"", "ünïcode: ✓", "back\\slash", "x" * 300]
+    with app.app_context(), write_intent():
+        insert_new(Notification.__table__, [notification(org["support_worker_id"], key) for key in stored], ["dedupe_key"])
+        db.session.commit()
+    monkeypatch.setattr(database, "PRESENT_PER_STATEMENT", 2)
+    with app.app_context():
+        asked = sorted(stored + ["absent", "PLAIN", "plain ", ""])
+        assert database.present(Notification.dedupe_key, asked) == set(stored)
+        assert database.present(Notification.dedupe_key, []) == set()

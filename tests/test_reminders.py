@@ -10,7 +10,7 @@ import time
 from datetime import date, datetime, time as clock, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from server.domain import due as due_rules, reminder_notices, reminders
 from server.domain.due import Item
@@ -472,3 +472,19 @@ def test_scheduler_runs_the_send_on_its_interval(app, monkeypatch):
         scheduler.stop()
         app.config["TESTING"] = True
     assert not scheduler.thread.is_alive()
+
+
+def test_a_runs_inbox_rows_are_stored_user_by_user(app):
+    """Claims go in ordered by user, then key: each user's new rows sit together in the table, so
+    marking how their push went rewrites a few pages, not pages all over a large inbox. (Ordered by
+    key alone, the kinds would interleave the keyworker's and the managers' rows.)"""
+    org = organisation(app)
+    for person in (org["person"], org["other_person"]):
+        for days in (40, 75, 120):  # due, overdue to managers, and escalated to seniors
+            factories.outcome(app, person, starts_on=TODAY - timedelta(days=days))
+    assert run(app).notices > 6
+    with app.app_context():
+        physical = "rowid" if db.engine.dialect.name == "sqlite" else "ctid"
+        users = db.session.execute(select(Notification.user_id).order_by(text(physical))).scalars().all()
+    runs = [user for i, user in enumerate(users) if i == 0 or users[i - 1] != user]
+    assert len(set(users)) >= 3 and len(runs) == len(set(users)), runs

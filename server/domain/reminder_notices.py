@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from sqlalchemy import select
 
@@ -41,11 +41,11 @@ class Notice:
     item: Item
     stage: str  # "due": to keyworkers; "overdue": to the registered managers of the service
 
-    @property
+    @cached_property
     def kind(self) -> str:
         return f"{self.item.subject}_{self.stage}"
 
-    @property
+    @cached_property
     def key(self) -> str:
         return dedupe_key(self.kind, self.item.item_id, self.item.due_on, self.user_id)
 

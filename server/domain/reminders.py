@@ -37,9 +37,9 @@ from datetime import date, datetime, timezone
 from typing import Callable, TypeVar
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from ..database import insert_new
+from ..database import insert_new, present
 from ..extensions import db
 from ..models import Notification, PushSubscription
 from ..models.base import new_time_ordered_id, utcnow
@@ -68,11 +68,8 @@ Each = Callable[[Callable[[], T]], T]
 # ---- claiming (the exactly-once guard) ----
 
 def _known_keys(keys: list[str]) -> set[str]:
-    known: set[str] = set()
-    for start in range(0, len(keys), _IN_CHUNK):
-        chunk = keys[start:start + _IN_CHUNK]
-        known.update(db.session.execute(select(Notification.dedupe_key).where(Notification.dedupe_key.in_(chunk))).scalars())
-    return known
+    """The keys some run has claimed already (a quick look-up; the unique key still decides)."""
+    return present(Notification.dedupe_key, keys)
 
 
 def claim(notices: list[Notice], today: date, each: Each, claimed_at: datetime | None = None,
@@ -85,9 +82,12 @@ def claim(notices: list[Notice], today: date, each: Each, claimed_at: datetime |
     `subscribed`: the users with a push subscription, if known; the others' rows are stored with
     their push status already "no_subscription" (nothing will be pushed to them), not "pending"."""
     by_key = {n.key: n for n in notices}
-    known = _known_keys(sorted(by_key))
-    # One global order (by key), so concurrent runs never wait on each other in a cycle.
-    new = [by_key[key] for key in sorted(by_key) if key not in known]
+    # One global order, so concurrent runs never wait on each other in a cycle: by user, then key.
+    # By user, a user's rows are stored together, so marking how their push went (_mark_claimed)
+    # rewrites a few pages per user rather than pages all over the table.
+    keys = sorted(by_key, key=lambda key: (by_key[key].user_id, key))
+    known = _known_keys(keys)
+    new = [by_key[key] for key in keys if key not in known]
     escalation_texts = escalations.inbox_texts([n.item.item_id for n in new if n.item.subject == "escalation"])
     db.session.rollback()  # end the read transaction; claims start their own (BEGIN IMMEDIATE on SQLite)
     if not new:
