@@ -238,3 +238,29 @@ def test_inbox_shows_what_is_due_now_even_offline(live, phone):
     expect(page.locator("main")).to_contain_text("Reminders need a signal.")
     due.locator(".card").first.click()
     page.get_by_role("heading", name="Review: Managing my own morning routine").wait_for()
+
+
+def test_the_escalations_panel_arriving_late_moves_nothing_the_worker_may_tap(live, phone):
+    """Sam's page draws from the phone at once; his escalations (and leadership's answers) come from
+    the server later. When they arrive, the "Record review" link a worker is about to tap stays where
+    it was: the panel goes below the outcomes, not above them."""
+    context, page = phone
+    held = []
+    page.route("**/api/v1/people/*/escalations", lambda route: held.append(route))
+    worker_on_sams_page(page, live)
+    link = page.locator("section.outcome").get_by_role("link", name=re.compile(r"^Record review\W+Confidence using buses$"))
+    expect(link).to_be_visible()
+    before = link.bounding_box()
+    for _ in range(300):  # the held request reaches its handler as Playwright dispatches events
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the page asked the server for Sam's escalations"
+    assert link.bounding_box() == before
+    for route in held:
+        route.continue_()
+    panel = page.locator(".person-escalations")
+    expect(panel.get_by_role("heading", name=re.compile("^Escalations"))).to_be_visible()
+    expect(panel).to_contain_text("Answered escalations (3)")
+    assert link.bounding_box() == before
+    assert axe_violations(page) == []

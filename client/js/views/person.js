@@ -78,6 +78,8 @@ export async function personView(main, { id }) {
     </section>`;
   };
 
+  // #person-escalations is filled once fetched (online only): it sits below the outcomes, so a panel
+  // arriving late never moves a "Record review" link down under the user's finger.
   const draw = () => render(html`
     <p class="breadcrumb"><a href="/">← Caseload</a></p>
     <h1>${person.name}</h1>
@@ -90,8 +92,8 @@ export async function personView(main, { id }) {
       <a class="button secondary small" href="/people/${id}/feedback/new">Feedback<span class="visually-hidden"> conversation</span></a>
       <a class="button secondary small" href="/people/${id}/events/new">Log an event</a>
     </div>
-    <div id="person-escalations"></div>
     ${outcomes.map((o) => outcomeSection(o))}
+    <div id="person-escalations"></div>
     ${checks.length ? html`<details class="history" ?open=${opened.has("checks")} @toggle=${toggled("checks")}>
       <summary>Recent weekly checks (${checks.length})</summary>
       <div class="table-scroll" tabindex="0" role="region" aria-label="Table (scrolls sideways on a small screen)"><table class="data">
