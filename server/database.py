@@ -134,19 +134,21 @@ def insert_new(table, rows: list[dict], key: list[str]) -> set:
     return found
 
 
-PRESENT_PER_STATEMENT = 20_000
+PRESENT_PER_STATEMENT = 5_000
 
 
 def present(column, values: list) -> set:
-    """Which of `values` some row holds in `column` (an indexed string column, such as a unique
-    key), with the values passed as one parameter per statement, not one each: SQLite reads them
-    from a JSON array (json_each), PostgreSQL from an array (= ANY). For look-ups of tens of
-    thousands of keys at once (the reminders job's claims), where building a bound parameter per
-    value cost more than the database's own index probes."""
+    """Which of `values` (strings) some row holds in `column` (an indexed string column, such as a
+    unique key), with the values passed as one parameter per statement, not one each: SQLite reads
+    them from a JSON array (json_each), PostgreSQL from an array (unnest). Each statement is driven
+    from the values and probes the column's index for each; on PostgreSQL `= ANY(array)` was planned
+    as a scan of the whole table once the array was long. For look-ups of tens of thousands of keys
+    at once (the reminders job's claims), where building a bound parameter per value cost more than
+    the database's own index probes."""
     connection = db.session.connection()
     table, name = column.table.name, column.name
     if connection.dialect.name == "postgresql":
-        statement = f'SELECT "{name}" FROM "{table}" WHERE "{name}" = ANY(%s)'
+        statement = f'SELECT t."{name}" FROM unnest(%s::text[]) AS k(value) JOIN "{table}" AS t ON t."{name}" = k.value'
         encode = list
     else:
         statement = f'SELECT t."{name}" FROM json_each(?) AS j JOIN "{table}" AS t ON t."{name}" = j.value'
