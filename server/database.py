@@ -11,7 +11,7 @@ import json
 from contextvars import ContextVar
 
 from flask import Flask, request
-from sqlalchemy import JSON, event, select
+from sqlalchemy import JSON, event
 from sqlalchemy.engine import Engine
 
 from .extensions import db
@@ -125,26 +125,19 @@ def insert_new(table, rows: list[dict], key: list[str]) -> set:
     if result is not None:
         return {row[0] for row in result}
     ours = [row[pk] for row in rows]
-    if changed == len(rows):
-        return set(ours)
-    found = set()
-    for start in range(0, len(ours), 500):
-        chunk = ours[start:start + 500]
-        found.update(db.session.execute(select(table.c[pk]).where(table.c[pk].in_(chunk))).scalars())
-    return found
+    return set(ours) if changed == len(rows) else present(table.c[pk], ours)
 
 
 PRESENT_PER_STATEMENT = 5_000
 
 
 def present(column, values: list) -> set:
-    """Which of `values` (strings) some row holds in `column` (an indexed string column, such as a
-    unique key), with the values passed as one parameter per statement, not one each: SQLite reads
-    them from a JSON array (json_each), PostgreSQL from an array (unnest). Each statement is driven
-    from the values and probes the column's index for each; on PostgreSQL `= ANY(array)` was planned
-    as a scan of the whole table once the array was long. For look-ups of tens of thousands of keys
-    at once (the reminders job's claims), where building a bound parameter per value cost more than
-    the database's own index probes."""
+    """Which of `values` (strings) some row holds in `column` (an indexed string column). The values
+    go in as one parameter per statement, PRESENT_PER_STATEMENT at a time (SQLite: a JSON array read
+    by json_each; PostgreSQL: an array read by unnest), joined to the column, so each value probes
+    its index: for look-ups of thousands of keys or ids, where a bound parameter per value cost more
+    than the probes. (On PostgreSQL, `= ANY(array)` was planned as a scan of the whole table once
+    the array was long.)"""
     connection = db.session.connection()
     table, name = column.table.name, column.name
     if connection.dialect.name == "postgresql":

@@ -36,6 +36,7 @@ import requests
 from flask import current_app
 from sqlalchemy import select
 
+from ..database import present
 from ..extensions import db
 from ..models import PushSubscription, User
 from . import audit
@@ -183,12 +184,8 @@ def unsubscribe(user: User, endpoint: str) -> None:
 
 
 def subscribed_users(user_ids: list[str]) -> set[str]:
-    """Those of `user_ids` with at least one push subscription (500 ids a statement)."""
-    found: set[str] = set()
-    for start in range(0, len(user_ids), 500):
-        found.update(db.session.execute(
-            select(PushSubscription.user_id).where(PushSubscription.user_id.in_(user_ids[start:start + 500]))).scalars())
-    return found
+    """Those of `user_ids` with at least one push subscription."""
+    return present(PushSubscription.user_id, user_ids)
 
 
 def subscriptions_of(user_id: str) -> list[PushSubscription]:

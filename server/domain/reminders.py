@@ -81,13 +81,12 @@ def claim(notices: list[Notice], today: date, each: Each, claimed_at: datetime |
     start, so the run can find its own rows again without keeping their ids); default now.
     `subscribed`: the users with a push subscription, if known; the others' rows are stored with
     their push status already "no_subscription" (nothing will be pushed to them), not "pending"."""
-    by_key = {n.key: n for n in notices}
     # One global order, so concurrent runs never wait on each other in a cycle: by user, then key.
     # By user, a user's rows are stored together, so marking how their push went (_mark_claimed)
     # rewrites a few pages per user rather than pages all over the table.
-    keys = sorted(by_key, key=lambda key: (by_key[key].user_id, key))
-    known = _known_keys(keys)
-    new = [by_key[key] for key in keys if key not in known]
+    ordered = sorted({n.key: n for n in notices}.values(), key=lambda n: (n.user_id, n.key))
+    known = _known_keys([n.key for n in ordered])
+    new = [n for n in ordered if n.key not in known]
     escalation_texts = escalations.inbox_texts([n.item.item_id for n in new if n.item.subject == "escalation"])
     db.session.rollback()  # end the read transaction; claims start their own (BEGIN IMMEDIATE on SQLite)
     if not new:
